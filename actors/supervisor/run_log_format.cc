@@ -1,0 +1,61 @@
+#include "actors/supervisor/run_log_format.h"
+
+#include <charconv>
+
+#include "messages/codec/digest.h"
+
+namespace casm::supervisor {
+
+std::string hash_record(std::string_view prev, std::string_view body) {
+  thread_local codec::sha256 h;
+  h.update(prev).update("\n").update(body).update("}");
+  return h.finish_hex();
+}
+
+std::string encode_record(uint64_t seq, const std::string& run_id, const record_fields& f,
+                          const std::string& prev, std::string& hash_out) {
+  nlohmann::json rec = nlohmann::json::object();
+  rec["seq"] = seq;
+  rec["run_id"] = run_id;
+  rec["ts"] = f.ts;
+  rec["kind"] = std::string(f.kind);
+  rec["source"] = f.source;
+  rec["target"] = f.target;
+  rec["type"] = f.type;
+  rec["payload"] = f.payload;
+  rec["prev"] = prev;
+  std::string line = rec.dump();  // sorted keys, no spaces: canonical
+  line.pop_back();                // drop the final '}'
+  hash_out = hash_record(prev, line);
+  line += ",\"hash\":\"";
+  line += hash_out;
+  line += "\"}";
+  return line;
+}
+
+bool split_record(std::string_view line, std::string_view& body, std::string_view& hash) {
+  if (line.size() < hash_suffix_size + 2) return false;
+  auto suffix = line.substr(line.size() - hash_suffix_size);
+  if (suffix.substr(0, 9) != ",\"hash\":\"" || suffix.substr(suffix.size() - 2) != "\"}")
+    return false;
+  hash = suffix.substr(9, 64);
+  for (char c : hash)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  body = line.substr(0, line.size() - hash_suffix_size);
+  return body.size() > 1 && body.front() == '{';
+}
+
+bool peek_seq_prev(std::string_view body, uint64_t& seq, std::string_view& prev) {
+  constexpr std::string_view prev_key = ",\"prev\":\"";
+  constexpr std::string_view seq_key = ",\"seq\":";
+  auto p = body.rfind(prev_key);
+  auto s = body.rfind(seq_key);
+  if (p == std::string_view::npos || s == std::string_view::npos) return false;
+  if (p + prev_key.size() + 64 > body.size()) return false;
+  prev = body.substr(p + prev_key.size(), 64);
+  auto digits = body.substr(s + seq_key.size());
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+  return ec == std::errc() && ptr != digits.data();
+}
+
+}  // namespace casm::supervisor

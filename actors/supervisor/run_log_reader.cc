@@ -1,0 +1,144 @@
+#include "actors/supervisor/run_log_reader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "actors/supervisor/run_log_format.h"
+#include "messages/codec/digest.h"
+
+namespace casm::supervisor {
+
+line_reader::line_reader(const std::filesystem::path& file) {
+  fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  buf_.resize(1 << 20);
+}
+
+line_reader::~line_reader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<std::string_view> line_reader::next() {
+  if (fd_ < 0) return std::nullopt;
+  for (;;) {
+    auto* nl = static_cast<char*>(std::memchr(buf_.data() + begin_, '\n', end_ - begin_));
+    if (nl) {
+      size_t len = static_cast<size_t>(nl - (buf_.data() + begin_));
+      std::string_view line(buf_.data() + begin_, len);
+      begin_ += len + 1;
+      offset_ += len + 1;
+      return line;
+    }
+    if (eof_) {
+      tail_ = std::string_view(buf_.data() + begin_, end_ - begin_);
+      return std::nullopt;
+    }
+    // Compact, grow if one line fills the buffer, then refill.
+    if (begin_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
+    ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      eof_ = true;
+    } else if (n == 0) {
+      eof_ = true;
+    } else {
+      end_ += static_cast<size_t>(n);
+    }
+  }
+}
+
+verify_result verify_log(const std::filesystem::path& file,
+                         const std::optional<expected_head>& head,
+                         const std::function<void(uint64_t, std::string_view)>& on_record) {
+  verify_result r;
+  r.last_hash = codec::zero_hash();
+  line_reader in(file);
+  if (!in.is_open()) {
+    r.ok = false;
+    r.first_bad_seq = 1;
+    r.problem = "the log " + file.string() + " cannot be opened: " + std::strerror(errno);
+    return r;
+  }
+  auto fail = [&](uint64_t seq, std::string why) {
+    r.ok = false;
+    r.first_bad_seq = seq;
+    r.problem = "seq " + std::to_string(seq) + ": " + std::move(why);
+  };
+  uint64_t expect = 1;
+  while (auto line = in.next()) {
+    std::string_view body, hash;
+    if (!split_record(*line, body, hash)) {
+      fail(expect, "the record is malformed (no valid hash field)");
+      return r;
+    }
+    uint64_t seq = 0;
+    std::string_view prev;
+    if (!peek_seq_prev(body, seq, prev)) {
+      fail(expect, "the record is malformed (no seq or prev field)");
+      return r;
+    }
+    if (hash_record(r.last_hash, body) != hash) {
+      if (seq != expect)
+        fail(expect, "missing or out of order (found seq " + std::to_string(seq) + " here)");
+      else if (prev != r.last_hash)
+        fail(expect, "prev does not match the hash of seq " + std::to_string(expect - 1) +
+                       " (a record before it was removed or changed)");
+      else
+        fail(expect, "the record's bytes do not match its hash (it was modified)");
+      return r;
+    }
+    if (seq != expect) {
+      fail(expect, "missing or out of order (found seq " + std::to_string(seq) + " here)");
+      return r;
+    }
+    if (on_record) on_record(seq, *line);
+    r.last_hash = std::string(hash);
+    r.last_seq = seq;
+    r.records = seq;
+    r.valid_bytes = in.offset();
+    ++expect;
+  }
+  if (!in.torn_tail().empty()) {
+    r.torn_tail = true;
+    r.torn_bytes = in.torn_tail().size();
+  }
+  if (head && head->seq > 0) {
+    if (r.last_seq < head->seq) {
+      fail(r.last_seq + 1, "missing: state.json records head seq " + std::to_string(head->seq) +
+                             " but the log ends at seq " + std::to_string(r.last_seq) +
+                             " (records were deleted from the end)");
+      return r;
+    }
+    // The head must be a verified record of this chain. Records after it are
+    // an unconfirmed tail (appended after the last sync point), still valid.
+    bool found = false;
+    if (r.last_seq == head->seq) {
+      found = r.last_hash == head->hash;
+    } else {
+      line_reader in2(file);
+      while (auto line = in2.next()) {
+        std::string_view body, hash;
+        uint64_t seq = 0;
+        std::string_view prev;
+        if (split_record(*line, body, hash) && peek_seq_prev(body, seq, prev) &&
+            seq == head->seq) {
+          found = hash == head->hash;
+          break;
+        }
+      }
+    }
+    if (!found) {
+      fail(head->seq, "the record's hash differs from the head hash in state.json");
+      return r;
+    }
+  }
+  return r;
+}
+
+}  // namespace casm::supervisor

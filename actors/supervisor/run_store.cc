@@ -1,0 +1,218 @@
+#include "actors/supervisor/run_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "messages/codec/digest.h"
+#include "messages/codec/json_text.h"
+
+namespace casm::supervisor {
+
+using nlohmann::json;
+
+void to_json(json& j, const run_state& s) {
+  j = json::object();
+  j["run_id"] = s.run_id;
+  j["status"] = s.status;
+  j["template_id"] = s.template_id;
+  codec::put_bytes(j, "repo", s.repo);
+  j["created_at"] = s.created_at;
+  j["updated_at"] = s.updated_at;
+  j["head"] = json{{"seq", s.head_seq}, {"hash", s.head_hash}};
+  j["exit_code"] = s.exit_code < 0 ? json(nullptr) : json(s.exit_code);
+  codec::put_bytes(j, "reason", s.reason);
+  j["failure_kind"] = s.failure_kind;
+  j["pid"] = s.pid;
+}
+
+void from_json(const json& j, run_state& s) {
+  s.run_id = j.value("run_id", "");
+  s.status = j.value("status", "");
+  s.template_id = j.value("template_id", "");
+  s.repo = codec::get_bytes(j, "repo");
+  s.created_at = j.value("created_at", "");
+  s.updated_at = j.value("updated_at", "");
+  if (auto h = j.find("head"); h != j.end() && h->is_object()) {
+    s.head_seq = h->value("seq", uint64_t{0});
+    s.head_hash = h->value("hash", "");
+  }
+  s.exit_code = j.contains("exit_code") && j["exit_code"].is_number_integer()
+                  ? j["exit_code"].get<int>()
+                  : -1;
+  s.reason = codec::get_bytes(j, "reason");
+  s.failure_kind = j.value("failure_kind", "");
+  s.pid = j.value("pid", int64_t{0});
+}
+
+namespace {
+
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+bool write_all(int fd, const std::string& bytes) {
+  const char* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+std::string write_file_atomic(const fs::path& file, const std::string& bytes) {
+  fs::path tmp = file;
+  tmp += ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_text("cannot create " + tmp.string());
+  if (!write_all(fd, bytes) || ::fsync(fd) != 0) {
+    auto err = errno_text("cannot write " + tmp.string());
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    auto err = errno_text("cannot rename " + tmp.string() + " to " + file.string());
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  fsync_dir(file.parent_path());
+  return {};
+}
+
+std::optional<std::string> read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string run_store::create_run_dir(const std::string& run_id) const {
+  std::error_code ec;
+  fs::create_directories(runs_dir(), ec);
+  if (ec) return "cannot create " + runs_dir().string() + ": " + ec.message();
+  auto dir = run_dir(run_id);
+  if (::mkdir(dir.c_str(), 0755) != 0) return errno_text("cannot create " + dir.string());
+  fs::create_directory(blobs_dir(dir), ec);
+  if (!ec) fs::create_directory(artifacts_dir(dir), ec);
+  if (ec) return "cannot create the run dir " + dir.string() + ": " + ec.message();
+  return {};
+}
+
+bool run_store::run_exists(const std::string& run_id) const {
+  if (run_id.empty() || run_id.find('/') != std::string::npos || run_id == "." || run_id == "..")
+    return false;
+  std::error_code ec;
+  return fs::is_directory(run_dir(run_id), ec);
+}
+
+std::vector<std::string> run_store::list_runs() const {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(runs_dir(), ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    if (it->is_directory(ec)) ids.push_back(it->path().filename().string());
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::optional<run_state> run_store::read_state(const fs::path& run_dir, std::string* error) {
+  auto text = read_file(state_file(run_dir));
+  if (!text) {
+    if (error) *error = "cannot read " + state_file(run_dir).string();
+    return std::nullopt;
+  }
+  try {
+    return json::parse(*text).get<run_state>();
+  } catch (const std::exception& ex) {
+    if (error) *error = state_file(run_dir).string() + " is not valid JSON: " + ex.what();
+    return std::nullopt;
+  }
+}
+
+std::string run_store::write_state(const fs::path& run_dir, const run_state& s) {
+  return write_file_atomic(state_file(run_dir), json(s).dump(2) + "\n");
+}
+
+std::string run_store::put_blob(const fs::path& run_dir, const std::string& bytes) {
+  auto sha = codec::sha256_hex(bytes);
+  auto file = blobs_dir(run_dir) / sha;
+  std::error_code ec;
+  if (fs::exists(file, ec)) return sha;
+  auto err = write_file_atomic(file, bytes);
+  if (!err.empty()) throw std::system_error(EIO, std::generic_category(), err);
+  return sha;
+}
+
+std::optional<std::string> run_store::get_blob(const fs::path& run_dir, const std::string& sha) {
+  return read_file(blobs_dir(run_dir) / sha);
+}
+
+run_lock::~run_lock() {
+  if (fd_ >= 0) {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+}
+
+run_lock::run_lock(run_lock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+
+std::optional<run_lock> run_lock::try_acquire(const fs::path& run_dir, std::string* holder) {
+  auto file = run_dir / "lock";
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (holder) *holder = errno_text("cannot open " + file.string());
+    return std::nullopt;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (holder) {
+      auto pid = read_file(file).value_or("");
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      *holder = pid.empty() ? "another process" : "process " + pid;
+    }
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) {
+    [[maybe_unused]] auto n = ::pwrite(fd, pid.data(), pid.size(), 0);
+  }
+  return run_lock(fd);
+}
+
+bool run_lock::is_held(const fs::path& run_dir) {
+  int fd = ::open((run_dir / "lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // closing releases a shared lock we may have taken
+  return held;
+}
+
+}  // namespace casm::supervisor

@@ -1,0 +1,61 @@
+// The per-run supervisor: it owns the run log and sits between the
+// coordinator and everything else. Every message into the coordinator and
+// every request out of it is appended to the log *before* it is delivered, so
+// the log is the run's total order and the input of replay.
+//
+// It runs detached (its own thread), because appending and fsyncing the log
+// blocks; no CAF scheduler thread ever waits on the disk. Agent requests are
+// dispatched through a bounded window (max_inflight) to keep CAF's pending-
+// response table small (DESIGN.md, Concurrency rules).
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <functional>
+#include <string>
+
+#include <caf/typed_response_promise.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/supervisor/run_log_writer.h"
+#include "actors/supervisor/run_store.h"
+#include "messages/protocol/interfaces.h"
+
+namespace casm::supervisor {
+
+// The agents a live run talks to. (Replay constructs none.)
+struct agent_set {
+  protocol::ingest_actor ingest;
+  protocol::reporter_actor reporter;
+};
+
+struct supervisor_config {
+  std::filesystem::path run_dir;
+  std::string run_id;
+  nlohmann::json pinned;    // payload of the config.pinned record
+  run_state initial_state;  // status running, created_at, template, repo
+  size_t max_inflight = 16;
+  size_t blob_threshold = 4096;  // payloads larger than this go to blobs/
+};
+
+struct supervisor_state {
+  static inline const char* name = "casm.supervisor";
+  supervisor_config cfg;
+  agent_set agents;
+  std::unique_ptr<run_log_writer> log;
+  run_state state;
+  protocol::coordinator_actor coordinator;
+  std::optional<caf::typed_response_promise<messages::run_outcome>> done;
+  std::queue<std::function<void()>> waiting;  // requests beyond the window
+  size_t inflight = 0;
+  bool finished = false;
+};
+
+protocol::supervisor_actor::behavior_type
+supervisor(protocol::supervisor_actor::stateful_pointer<supervisor_state> self,
+           supervisor_config cfg, agent_set agents);
+
+}  // namespace casm::supervisor

@@ -1,0 +1,49 @@
+#include "actors/workflow/coordinator.h"
+
+#include <caf/typed_event_based_actor.hpp>
+
+namespace casm::workflow {
+
+namespace {
+
+using self_ptr = protocol::coordinator_actor::stateful_pointer<coordinator_state>;
+
+void emit(self_ptr self, const protocol::supervisor_actor& sup, std::vector<output> outs);
+
+// Sends a request to the supervisor and feeds its (recorded) reply back into
+// the engine. The supervisor always replies with a result, never an error; an
+// error here means the supervisor is gone, and the run with it.
+template <class Request, class Reply>
+void ask(self_ptr self, const protocol::supervisor_actor& sup, Request req) {
+  self->request(sup, caf::infinite, std::move(req))
+    .then([self, sup](Reply& reply) { emit(self, sup, self->state.engine.on_reply(reply)); },
+          [self](caf::error& err) { self->quit(std::move(err)); });
+}
+
+void emit(self_ptr self, const protocol::supervisor_actor& sup, std::vector<output> outs) {
+  for (auto& o : outs) {
+    if (auto* ev = std::get_if<stage_event>(&o)) {
+      self->send(sup, std::move(*ev));
+    } else if (auto* req = std::get_if<ingest_request>(&o)) {
+      ask<ingest_request, ingest_result>(self, sup, std::move(*req));
+    } else if (auto* req = std::get_if<report_request>(&o)) {
+      ask<report_request, report_result>(self, sup, std::move(*req));
+    } else if (auto* done = std::get_if<run_outcome>(&o)) {
+      self->send(sup, std::move(*done));
+      self->quit();
+    }
+  }
+}
+
+}  // namespace
+
+protocol::coordinator_actor::behavior_type coordinator(self_ptr self,
+                                                       protocol::supervisor_actor supervisor) {
+  return {
+    [self, supervisor](const run_start& start) {
+      emit(self, supervisor, self->state.engine.start(start));
+    },
+  };
+}
+
+}  // namespace casm::workflow

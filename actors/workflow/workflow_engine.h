@@ -1,0 +1,55 @@
+// The deterministic core of the workflow coordinator: a state machine from
+// recorded inputs to outputs. No CAF, no clock, no I/O, no randomness: given
+// the same inputs in the same order it emits the same outputs, which is what
+// replay checks. The coordinator actor (coordinator.h) is its shell.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "messages/data/workflow.h"
+
+namespace casm::workflow {
+
+using messages::ingest_request;
+using messages::ingest_result;
+using messages::report_request;
+using messages::report_result;
+using messages::run_outcome;
+using messages::run_start;
+using messages::stage_event;
+
+// Everything the coordinator can emit. Requests expect exactly one reply.
+using output = std::variant<stage_event, ingest_request, report_request, run_outcome>;
+
+class workflow_engine {
+public:
+  std::vector<output> start(const run_start& start);
+  std::vector<output> on_reply(const ingest_result& r);
+  std::vector<output> on_reply(const report_result& r);
+
+  bool finished() const { return finished_; }
+
+private:
+  // Begins stage `index_`, or finishes the run after the last one.
+  void begin_stage(std::vector<output>& out);
+  void complete_stage(std::vector<output>& out, const std::string& detail);
+  // Records a failure and skips ahead to the report stage.
+  void fail_stage(std::vector<output>& out, std::string kind, std::string reason, int exit_code);
+  std::string next_call_id();
+  report_request make_report_request();
+
+  run_start start_;
+  size_t index_ = 0;
+  uint64_t calls_ = 0;
+  bool finished_ = false;
+  ingest_result ingest_;
+  std::vector<stage_event> outcomes_;
+  std::string failure_kind_;
+  std::string reason_;
+  int exit_code_ = 0;
+  std::vector<messages::artifact_ref> artifacts_;
+};
+
+}  // namespace casm::workflow

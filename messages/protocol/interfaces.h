@@ -1,0 +1,34 @@
+// Who may say what to whom: the typed interfaces of every CASM actor.
+// The compiler rejects a message an actor does not declare.
+#pragma once
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "messages/protocol/inspect.h"
+
+namespace casm::protocol {
+
+using namespace casm::messages;
+
+// The deterministic workflow coordinator. Its only unsolicited input is the
+// run's start; everything else it receives is a reply to its own requests,
+// which the supervisor recorded before delivering.
+using coordinator_actor = caf::typed_actor<caf::reacts_to<run_start>>;
+
+// The per-run supervisor, the recording proxy between the coordinator and
+// everything else. The CLI asks it to run (and gets the outcome when the run
+// ends); the coordinator sends it every effect request and notification.
+using supervisor_actor = caf::typed_actor<
+  caf::replies_to<run_start>::with<run_outcome>,
+  caf::replies_to<ingest_request>::with<ingest_result>,
+  caf::replies_to<report_request>::with<report_result>,
+  caf::reacts_to<stage_event>,
+  caf::reacts_to<run_outcome>>;
+
+// Stage agents: each performs one kind of effect.
+using ingest_actor = caf::typed_actor<caf::replies_to<ingest_request>::with<ingest_result>>;
+using reporter_actor = caf::typed_actor<caf::replies_to<report_request>::with<report_result>>;
+
+}  // namespace casm::protocol

@@ -1,0 +1,97 @@
+#include "runtime/cli.h"
+
+#include <git2.h>
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "messages/data/vocabulary.h"
+#include "runtime/commands.h"
+
+namespace casm::runtime {
+
+void print_error(const std::string& sentence) { std::cerr << "casm: error: " << sentence << "\n"; }
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"casm: a governed swarm runtime for developer tooling (C++/CAF).\n"
+               "Runs template workflows on git repositories and records every message\n"
+               "in a hash-chained log, so any run can be explained and replayed.",
+               "casm"};
+  app.set_version_flag("--version",
+                       std::string("casm ") + CASM_VERSION + " (CAF " + CASM_CAF_VERSION +
+                         ", libgit2 " + LIBGIT2_VERSION + ")");
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  global_options g;
+  app.add_option("--home", g.home, "Run store directory (default: $CASM_HOME, else ./.casm)");
+  app.add_option("--log-level", g.log_level, "Diagnostics on stderr")
+    ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+    ->capture_default_str();
+
+  run_options run;
+  auto* run_cmd = app.add_subcommand("run", "Run a template workflow on a git repository");
+  run_cmd->add_option("--template", run.template_id, "Template id (e.g. noop) or path to a manifest")
+    ->capture_default_str();
+  run_cmd->add_option("--repo", run.repo, "Path to the git repository (work tree or bare)")
+    ->required();
+  run_cmd->add_option("--head", run.head, "Revision to audit")->capture_default_str();
+  run_cmd->add_option("--base", run.base, "Base revision: audit the diff base..head");
+  run_cmd->add_flag("--json", run.json, "Print the result as JSON");
+
+  run_ref_options explain;
+  auto* explain_cmd = app.add_subcommand("explain", "Tell a run's story from its log alone");
+  explain_cmd->add_option("--run-id", explain.run_id, "The run")->required();
+  explain_cmd->add_flag("--json", explain.json, "Print a stable JSON document");
+
+  run_ref_options verify;
+  auto* verify_cmd = app.add_subcommand("verify-log", "Check a run log's hash chain");
+  verify_cmd->add_option("--run-id", verify.run_id, "The run")->required();
+  verify_cmd->add_flag("--json", verify.json, "Print the result as JSON");
+
+  bool runs_json = false;
+  auto* runs_cmd = app.add_subcommand("runs", "List runs and their status");
+  runs_cmd->add_flag("--json", runs_json, "Print as JSON");
+
+  bool doctor_json = false;
+  auto* doctor_cmd = app.add_subcommand("doctor", "Preflight: check this machine can run casm");
+  doctor_cmd->add_flag("--json", doctor_json, "Print as JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints CLI11's message and the usage hint
+    return messages::exit_code::bad_input;
+  }
+
+  auto logger = spdlog::stderr_color_mt("casm");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(g.log_level));
+  spdlog::set_pattern("casm: %l: %v");
+
+  git_libgit2_init();
+  // casm only reads repositories and never runs their hooks or filters, so
+  // it may audit a repository owned by another user (as CI checkouts often
+  // are) without trusting its config.
+  git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+
+  int rc = messages::exit_code::runtime_failure;
+  if (*run_cmd) rc = cmd_run(g, run);
+  else if (*explain_cmd) rc = cmd_explain(g, explain);
+  else if (*verify_cmd) rc = cmd_verify_log(g, verify);
+  else if (*runs_cmd) rc = cmd_runs(g, runs_json);
+  else if (*doctor_cmd) rc = cmd_doctor(g, doctor_json);
+  git_libgit2_shutdown();
+  return rc;
+}
+
+}  // namespace casm::runtime

@@ -1,0 +1,3 @@
+#include "runtime/cli.h"
+
+int main(int argc, char** argv) { return casm::runtime::run_cli(argc, argv); }

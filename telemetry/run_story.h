@@ -1,0 +1,52 @@
+// The story of a run, folded from its log records: what `casm explain`
+// prints. Pure and streaming: add() takes one record at a time and keeps only
+// the summary, so a log of any length is told in constant memory. The output
+// depends on the records alone, so it is byte-identical on every call.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace casm::telemetry {
+
+struct log_integrity {
+  bool verified = false;
+  uint64_t events = 0;
+  std::string head_hash;
+  bool torn_tail = false;
+  std::string problem;
+};
+
+class run_story {
+public:
+  // One verified record (the parsed line). Blob payloads must already be
+  // resolved by the caller.
+  void add(const nlohmann::json& record);
+  void set_integrity(log_integrity i) { integrity_ = std::move(i); }
+
+  nlohmann::json to_json() const;
+  std::string to_text() const;
+
+private:
+  struct stage_row {
+    std::string stage, status, detail;
+  };
+  std::string run_id_, template_id_, workflow_, started_at_, finished_at_;
+  nlohmann::json pinned_ = nlohmann::json::object();
+  nlohmann::json repo_ = nlohmann::json::object();
+  std::string head_rev_, head_commit_, base_commit_;
+  bool bare_ = false, shallow_ = false;
+  uint64_t file_count_ = 0, total_bytes_ = 0;
+  std::vector<stage_row> stages_;
+  bool completed_ = false;
+  std::string status_ = "running";
+  int exit_code_ = -1;
+  std::string reason_, failure_kind_;
+  nlohmann::json artifacts_ = nlohmann::json::array();
+  log_integrity integrity_;
+};
+
+}  // namespace casm::telemetry
