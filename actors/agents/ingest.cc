@@ -61,6 +61,18 @@ bool resolve_commit(git_repository* repo, const std::string& rev, const std::str
   return true;
 }
 
+// git_repository_is_empty() only recognises an unborn *default* branch; a
+// repository initialised with another branch name and no commits has no refs.
+bool has_any_reference(git_repository* repo) {
+  git_reference_iterator* it = nullptr;
+  if (git_reference_iterator_new(&it, repo) != 0) return true;
+  git_reference* ref = nullptr;
+  bool any = git_reference_next(&ref, it) == 0;
+  if (ref) git_reference_free(ref);
+  git_reference_iterator_free(it);
+  return any;
+}
+
 struct tree_totals {
   git_odb* odb = nullptr;
   uint64_t files = 0;
@@ -111,7 +123,7 @@ ingest_result ingest_repository(const ingest_request& req) {
                                                     : git_repository_workdir(repo.get());
   r.bare = git_repository_is_bare(repo.get()) == 1;
   r.shallow = git_repository_is_shallow(repo.get()) == 1;
-  if (git_repository_is_empty(repo.get()) == 1)
+  if (git_repository_is_empty(repo.get()) == 1 || !has_any_reference(repo.get()))
     return bad_input("repository " + name + " is empty (it has no commits)");
 
   git_ptr<git_commit, git_commit_free> head;

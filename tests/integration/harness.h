@@ -1,0 +1,66 @@
+// Integration harness: real git repositories in temp dirs, the real `casm`
+// binary, its exit code and output.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace casm::itest {
+
+namespace fs = std::filesystem;
+
+struct result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (no shell) with extra environment; waits for it.
+result run_process(const std::vector<std::string>& argv,
+                   const std::map<std::string, std::string>& env = {},
+                   const fs::path& cwd = {});
+
+class temp_dir {
+public:
+  explicit temp_dir(const std::string& prefix = "casm-it");
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& s) const { return path_ / s; }
+
+private:
+  fs::path path_;
+};
+
+// A git repository built with the git CLI, with fixed author and dates so
+// commit ids are the same on every machine.
+class git_repo {
+public:
+  explicit git_repo(fs::path dir, bool init = true);
+  const fs::path& path() const { return dir_; }
+  void write(const std::string& rel, const std::string& bytes);
+  std::string commit(const std::string& message);  // git add -A; returns the commit id
+  result git(const std::vector<std::string>& args) const;
+
+private:
+  fs::path dir_;
+  int commits_ = 0;
+};
+
+// Runs the casm binary with CASM_HOME=home.
+result casm(const fs::path& home, const std::vector<std::string>& args);
+
+std::string slurp(const fs::path& p);
+void spit(const fs::path& p, const std::string& bytes);
+
+// The run id from a "run_id: <id>" line of `casm run` output.
+std::string run_id_of(const std::string& out);
+
+// Every line of a file.
+std::vector<std::string> lines_of(const fs::path& p);
+
+}  // namespace casm::itest
