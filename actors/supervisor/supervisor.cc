@@ -115,6 +115,10 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
   st.cfg = std::move(cfg);
   st.agents = std::move(agents);
   st.state = st.cfg.initial_state;
+  // The log opens now; if it cannot, the run's start is answered with why.
+  open_report report;
+  st.log = run_log_writer::open(run_store::log_file(st.cfg.run_dir), st.cfg.run_id, &report,
+                                &st.open_error);
   // A coordinator that dies without its outcome (a bug, an exception) still
   // ends the run with a record, a state and an exit code.
   self->set_down_handler([self](caf::down_msg& msg) {
@@ -131,13 +135,9 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
     [self](run_start& start) -> caf::result<run_outcome> {
       auto& st = self->state;
       if (st.done) return caf::make_error(caf::sec::runtime_error, "the run already started");
-      std::string error;
-      open_report report;
-      st.log = run_log_writer::open(run_store::log_file(st.cfg.run_dir), st.cfg.run_id, &report,
-                                    &error);
       if (!st.log) {
         self->quit();
-        return caf::make_error(caf::sec::runtime_error, error);
+        return caf::make_error(caf::sec::runtime_error, st.open_error);
       }
       st.done = self->make_response_promise<run_outcome>();
       record(self, event_kind::meta, "supervisor", "log", "config.pinned", st.cfg.pinned);

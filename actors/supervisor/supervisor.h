@@ -46,6 +46,7 @@ struct supervisor_state {
   supervisor_config cfg;
   agent_set agents;
   std::unique_ptr<run_log_writer> log;
+  std::string open_error;  // why the log could not be opened, if it could not
   run_state state;
   protocol::coordinator_actor coordinator;
   std::optional<caf::typed_response_promise<messages::run_outcome>> done;
