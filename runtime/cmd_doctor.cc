@@ -13,12 +13,15 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <git2.h>
+#include <hs/hs.h>
 #include <nlohmann/json.hpp>
 
 #include "messages/data/vocabulary.h"
 #include "runtime/actor_boot.h"
 #include "runtime/commands.h"
 #include "runtime/home.h"
+#include "policy/rule_pack.h"
+#include "policy/scanner.h"
 
 extern char** environ;
 
@@ -91,6 +94,28 @@ check check_libgit2() {
   return c;
 }
 
+check check_hyperscan() {
+  check c{"hyperscan", "ok", "", ""};
+  c.detail = std::string("Hyperscan ") + hs_version();
+  if (hs_valid_platform() != HS_SUCCESS) {
+    c.level = "fail";
+    c.detail += ": this CPU lacks the instructions Hyperscan needs (SSSE3)";
+    c.fix = "run casm on an x86-64 CPU with SSSE3, or build against libvectorscan-dev";
+    return c;
+  }
+  std::string error;
+  auto s = policy::scanner::compile(policy::builtin_rules(), &error);
+  if (!s) {
+    c.level = "fail";
+    c.detail += ": the built-in rule pack does not compile: " + error;
+    c.fix = "reinstall casm; the rule pack is part of the binary";
+    return c;
+  }
+  c.detail += ", platform ok, rule pack of " + std::to_string(policy::builtin_rules().size()) +
+              " rules compiles (" + policy::rule_pack_hash().substr(0, 12) + ")";
+  return c;
+}
+
 check check_home(const global_options& g) {
   auto home = resolve_home(g.home);
   check c{"casm_home", "ok", home.string(), ""};
@@ -134,7 +159,8 @@ check check_bwrap() {
 }  // namespace
 
 int cmd_doctor(const global_options& g, bool as_json) {
-  std::vector<check> checks = {check_caf(), check_libgit2(), check_home(g), check_bwrap()};
+  std::vector<check> checks = {check_caf(), check_libgit2(), check_hyperscan(), check_home(g),
+                               check_bwrap()};
   bool blocking = false;
   for (const auto& c : checks) blocking = blocking || c.level == "fail";
   if (as_json) {
