@@ -29,3 +29,34 @@ struct finding {
 };
 
 }  // namespace casm::messages
+
+namespace casm::messages {
+
+// A file the audit did not scan, or could not read, and why.
+struct skipped_file {
+  std::string path;    // bytes
+  std::string reason;  // binary | oversized | allowlisted | unreadable | corrupt
+  uint64_t bytes = 0;
+  std::string detail;  // one sentence (e.g. libgit2's error for a corrupt object)
+};
+
+// What an audit covered; written beside the findings (issues.json, SARIF,
+// report.md) so a reader knows what "no findings" means.
+struct audit_scope {
+  std::string tool_version;
+  std::string rule_pack_hash;
+  std::string run_id;        // empty for `casm scan`
+  std::string mode;          // full | diff | history | files
+  std::string repo;          // bytes; empty for `casm scan`
+  std::string head_commit;   // empty for `casm scan`
+  std::string base_commit;   // git's empty tree for a full audit
+  uint64_t files_scanned = 0;
+  uint64_t bytes_scanned = 0;
+  uint64_t commits_scanned = 0;  // history mode
+  std::vector<skipped_file> skipped;
+  uint64_t suppressed_inline = 0;      // casm:allow comments
+  uint64_t suppressed_allowlist = 0;   // fingerprints from the manifest / flags
+  uint64_t suppressed_baseline = 0;    // fingerprints from --baseline
+};
+
+}  // namespace casm::messages
