@@ -49,6 +49,15 @@ std::string finding_fingerprint(std::string_view rule_id, std::string_view path,
 // when there is no operator.
 byte_span assigned_value_span(std::string_view matched);
 
+// `text` (free text such as a command's output) with every match of a secret
+// rule of the built-in pack replaced by mask_secret() of the match (of the
+// value, for `name = value` rules), everything else kept. Unlike a scan it
+// masks every match, not the leftmost per line, ignores the entropy gates,
+// stopwords and `casm:allow` comments (output must not be able to unmask
+// itself), and masks the body of a private key that follows its header.
+// The result is valid UTF-8 (codec::display_text).
+std::string redact_text(std::string_view text);
+
 // `s` without leading and trailing ASCII whitespace (' ', \t, \r, \n, \v, \f).
 std::string_view trim_whitespace(std::string_view s);
 

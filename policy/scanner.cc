@@ -237,7 +237,7 @@ struct scanner::impl {
   // Returns the line's secret spans, which every preview of it must mask.
   std::vector<byte_span> scan_line(std::string_view path, std::string_view line,
                                    uint32_t line_no, const std::vector<uint32_t>& hit_rules,
-                                   std::vector<finding>& out) const {
+                                   std::vector<finding>& out, uint64_t* suppressed) const {
     std::vector<std::vector<byte_span>> found(hit_rules.size());
     std::vector<byte_span> secret_spans;  // values, for masking
     std::vector<byte_span> named_spans;   // whole matches of non-fallback secret rules
@@ -267,7 +267,8 @@ struct scanner::impl {
     for (size_t k = 0; k < hit_rules.size(); ++k) {
       const rule& r = rules[hit_rules[k]];
       if (!applies_to(r, path)) continue;
-      if (has_allow && allowed_by_comment(line, r.id)) continue;
+      const bool allowed = has_allow && allowed_by_comment(line, r.id);
+      if (allowed && !suppressed) continue;
       for (const auto& c : found[k]) {
         if (r.fallback && std::any_of(named_spans.begin(), named_spans.end(),
                                       [&](const byte_span& n) { return overlaps(n, c); }))
@@ -276,7 +277,10 @@ struct scanner::impl {
         std::string_view value = line.substr(v.begin, v.end - v.begin);
         if (r.min_entropy > 0 && shannon_entropy(value) < r.min_entropy) continue;
         if (has_stopword(r, value)) continue;
-        out.push_back(make(r, path, line, line_no, c, secret_spans));
+        // Counted only once the gates pass: a comment beside a placeholder
+        // hid nothing.
+        if (allowed) ++*suppressed;
+        else out.push_back(make(r, path, line, line_no, c, secret_spans));
         break;  // one finding per (rule, line): the leftmost that passes
       }
     }
@@ -286,7 +290,7 @@ struct scanner::impl {
   // Scans `content` as lines numbered from 1. `whole_file` adds the
   // final_newline check.
   void scan_buffer(std::string_view path, std::string_view content, bool whole_file,
-                   std::vector<finding>& out) const {
+                   std::vector<finding>& out, uint64_t* suppressed) const {
     if (content.empty()) return;
     std::vector<byte_span> last_line_spans;
     uint32_t last_scanned_line = 0;
@@ -338,7 +342,7 @@ struct scanner::impl {
         line_rules.erase(std::unique(line_rules.begin(), line_rules.end()), line_rules.end());
         counted_to = std::min(line_end + 1, content.size());
         std::string_view line = content.substr(line_start, line_end - line_start);
-        last_line_spans = scan_line(path, line, line_no, line_rules, out);
+        last_line_spans = scan_line(path, line, line_no, line_rules, out, suppressed);
         last_scanned_line = line_no;
         if (eol) {
           ++line_no;
@@ -355,9 +359,12 @@ struct scanner::impl {
           static_cast<uint32_t>(std::count(content.begin(), content.end(), '\n') + 1);
       std::string_view line = content.substr(start);
       if (line_no != last_scanned_line) last_line_spans.clear();
-      if (!allowed_by_comment(line, r.id) && applies_to(r, path)) {
-        // An empty span at the end of the line: where the '\n' belongs.
-        out.push_back(make(r, path, line, line_no, {line.size(), line.size()}, last_line_spans));
+      if (applies_to(r, path)) {
+        if (!allowed_by_comment(line, r.id))
+          // An empty span at the end of the line: where the '\n' belongs.
+          out.push_back(make(r, path, line, line_no, {line.size(), line.size()}, last_line_spans));
+        else if (suppressed)
+          ++*suppressed;
       }
     }
   }
@@ -527,7 +534,7 @@ std::vector<finding> scanner::scan(std::string_view path, std::string_view conte
     return out;
   }
   if (options.skip_binary && looks_binary(content)) return out;
-  impl_->scan_buffer(path, content, true, out);
+  impl_->scan_buffer(path, content, true, out, options.suppressed_inline);
   std::sort(out.begin(), out.end(), [](const finding& a, const finding& b) {
     if (a.line != b.line) return a.line < b.line;
     if (a.column != b.column) return a.column < b.column;
@@ -553,7 +560,7 @@ std::vector<finding> scanner::scan_added_lines(
   }
   std::vector<finding> out;
   if (buffer.size() >= std::numeric_limits<uint32_t>::max()) return out;
-  impl_->scan_buffer(path, buffer, false, out);
+  impl_->scan_buffer(path, buffer, false, out, options.suppressed_inline);
   for (auto& f : out) f.line = real_line[f.line];
   std::sort(out.begin(), out.end(), [](const finding& a, const finding& b) {
     if (a.line != b.line) return a.line < b.line;

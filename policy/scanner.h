@@ -48,6 +48,11 @@ struct scan_options {
   std::optional<uint64_t> file_size;
   // Binary content (looks_binary) yields no findings.
   bool skip_binary = true;
+  // When set, incremented once for each finding that a `casm:allow` comment
+  // silenced (after the rule's gates passed), so a report can say how many
+  // findings inline comments hid (audit_scope.suppressed_inline). The caller
+  // owns the counter; one per thread.
+  uint64_t* suppressed_inline = nullptr;
 };
 
 // git's heuristic: a NUL byte in the first 8000 bytes.

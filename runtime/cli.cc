@@ -39,8 +39,21 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--repo", run.repo, "Path to the git repository (work tree or bare)")
     ->required();
   run_cmd->add_option("--head", run.head, "Revision to audit")->capture_default_str();
-  run_cmd->add_option("--base", run.base, "Base revision: audit the diff base..head");
+  run_cmd->add_option("--base", run.base, "Base revision: audit only what base..head adds");
+  run_cmd->add_flag("--history", run.history,
+                    "Scan every commit reachable from head (each finding names its commit)");
+  run_cmd->add_option("--baseline", run.baseline, "File of fingerprints that stay quiet");
+  run_cmd->add_option("--write-baseline", run.write_baseline,
+                      "Write this run's finding fingerprints to FILE (a baseline)");
+  run_cmd->add_flag("--write-branch", run.write_branch,
+                    "Commit the patch to branch casm/<run_id> (HEAD, index and work tree untouched)");
+  run_cmd->add_option("--fail-on", run.fail_on, "Exit 4 if a finding at or above this severity exists")
+    ->check(CLI::IsMember({"info", "low", "medium", "high"}));
+  run_cmd->add_option("--ruleset", run.ruleset, "Policy ruleset id or path (default: the template's)");
+  run_cmd->add_option("--reviewers", run.reviewers, "Reviewer shards (default: one per core)")
+    ->check(CLI::Range(1, 64));
   run_cmd->add_flag("--json", run.json, "Print the result as JSON");
+  run_cmd->get_option("--history")->excludes("--base");
 
   run_ref_options explain;
   auto* explain_cmd = app.add_subcommand("explain", "Tell a run's story from its log alone");
@@ -51,6 +64,25 @@ int run_cli(int argc, char** argv) {
   auto* verify_cmd = app.add_subcommand("verify-log", "Check a run log's hash chain");
   verify_cmd->add_option("--run-id", verify.run_id, "The run")->required();
   verify_cmd->add_flag("--json", verify.json, "Print the result as JSON");
+
+  scan_options scan;
+  auto* scan_cmd = app.add_subcommand(
+    "scan", "Scan files and directories with the rule pack (no git needed; for pre-commit and CI)");
+  scan_cmd->add_option("paths", scan.paths, "Files or directories")->required();
+  scan_cmd->add_flag("--json", scan.json, "Print findings as issues.json");
+  scan_cmd->add_flag("--sarif", scan.sarif, "Print findings as SARIF 2.1.0");
+  scan_cmd->add_option("--fail-on", scan.fail_on, "Exit 4 if a finding at or above this severity exists")
+    ->check(CLI::IsMember({"info", "low", "medium", "high"}));
+  scan_cmd->add_option("--max-file-bytes", scan.max_file_bytes, "Skip (and report) larger files")
+    ->capture_default_str();
+  scan_cmd->add_option("--allow-path", scan.allow_paths, "Glob of paths to skip (repeatable)");
+  scan_cmd->add_option("--allow-fingerprint", scan.allow_fingerprints,
+                       "Fingerprint that stays quiet (repeatable)");
+  scan_cmd->add_option("--baseline", scan.baseline, "Baseline file: its fingerprints stay quiet");
+  scan_cmd->add_option("--write-baseline", scan.write_baseline,
+                       "Write the fingerprints of every finding to this file");
+  scan_cmd->add_option("--threads", scan.threads, "Reader threads (default: one per core)");
+  scan_cmd->get_option("--json")->excludes("--sarif");
 
   bool runs_json = false;
   auto* runs_cmd = app.add_subcommand("runs", "List runs and their status");
@@ -88,6 +120,7 @@ int run_cli(int argc, char** argv) {
   if (*run_cmd) rc = cmd_run(g, run);
   else if (*explain_cmd) rc = cmd_explain(g, explain);
   else if (*verify_cmd) rc = cmd_verify_log(g, verify);
+  else if (*scan_cmd) rc = cmd_scan(g, scan);
   else if (*runs_cmd) rc = cmd_runs(g, runs_json);
   else if (*doctor_cmd) rc = cmd_doctor(g, doctor_json);
   git_libgit2_shutdown();

@@ -2,7 +2,9 @@
 #include <openssl/rand.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -10,8 +12,11 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/agents/fixer.h"
 #include "actors/agents/ingest.h"
 #include "actors/agents/reporter.h"
+#include "actors/agents/reviewer.h"
+#include "actors/agents/validator.h"
 #include "actors/supervisor/run_store.h"
 #include "actors/supervisor/supervisor.h"
 #include "messages/codec/json_text.h"
@@ -21,7 +26,9 @@
 #include "runtime/actor_boot.h"
 #include "runtime/commands.h"
 #include "runtime/home.h"
+#include "runtime/ruleset_loader.h"
 #include "runtime/template_loader.h"
+#include "telemetry/baseline.h"
 
 namespace casm::runtime {
 
@@ -70,6 +77,83 @@ void print_summary(const messages::run_outcome& o, const std::string& run_id,
   std::cout << "explain: casm explain --run-id " << run_id << "\n";
 }
 
+// The audit's configuration: the manifest, the CLI flags, the ruleset's
+// fixer scope and the baseline file. All of it is recorded in run_start.
+bool fill_audit_options(const loaded_template& t, const run_options& opt,
+                        messages::audit_options& a) {
+  const auto& m = t.manifest;
+  a.enabled = std::find(t.stages.begin(), t.stages.end(), "analyze") != t.stages.end();
+  a.history = opt.history;
+  a.write_branch = opt.write_branch;
+  a.fail_on = opt.fail_on;
+  a.max_file_bytes = static_cast<uint64_t>(m.max_file_bytes);
+  a.reviewers = static_cast<uint32_t>(
+    opt.reviewers > 0 ? opt.reviewers : std::max(1u, std::thread::hardware_concurrency()));
+  a.preview_chars = static_cast<uint32_t>(std::min<int64_t>(m.code_snippets_max_chars, 120));
+  a.allow_paths = m.allowlist_paths;
+  a.allow_fingerprints = m.allowlist_fingerprints;
+  a.manifest_version = m.version;
+  a.allow_commands = m.allow_commands;
+  a.validate_commands = m.validate_commands;
+  a.allow_network = m.allow_network;
+  a.sandbox_mode = m.sandbox_mode;
+  a.command_timeout_seconds = m.command_timeout_seconds;
+  a.validator_enabled = m.validator.enabled;
+  a.fixer_enabled = m.fixer.enabled;
+  if (!a.enabled) return true;
+
+  loaded_ruleset rs;
+  std::vector<codec::config_error> errors;
+  if (!load_ruleset(opt.ruleset.empty() ? m.ruleset : opt.ruleset, rs, errors)) {
+    for (const auto& e : errors) print_error(e.to_string());
+    return false;
+  }
+  a.sensitive_paths = rs.rules.high_paths;
+  if (rs.rules.dependency) a.dependency_files = rs.rules.dependency->files;
+
+  if (!opt.baseline.empty()) {
+    auto text = supervisor::read_file(opt.baseline);
+    if (!text) {
+      print_error("baseline file '" + codec::display_text(opt.baseline) + "' cannot be read");
+      return false;
+    }
+    std::string error;
+    auto fps = telemetry::parse_baseline(*text, &error);
+    if (!error.empty()) {
+      print_error("baseline file '" + codec::display_text(opt.baseline) + "': " + error);
+      return false;
+    }
+    a.baseline_fingerprints.assign(fps.begin(), fps.end());
+  }
+  return true;
+}
+
+// --write-baseline: the fingerprints of this run's findings, plus those the
+// old baseline already silenced (so a rerun stays quiet).
+bool write_baseline(const supervisor::fs::path& run_dir, const run_options& opt,
+                    const messages::audit_options& a) {
+  auto text = supervisor::read_file(supervisor::run_store::artifacts_dir(run_dir) / "issues.json");
+  if (!text) {
+    print_error("cannot write the baseline: the run wrote no issues.json");
+    return false;
+  }
+  std::vector<messages::finding> findings;
+  auto doc = json::parse(*text, nullptr, false);
+  if (doc.is_object() && doc.contains("findings"))
+    for (const auto& f : doc["findings"]) findings.push_back(f.get<messages::finding>());
+  for (const auto& fp : a.baseline_fingerprints) {
+    messages::finding kept;
+    kept.fingerprint = fp;
+    findings.push_back(kept);
+  }
+  std::string baseline = telemetry::render_baseline(findings);
+  if (auto err = supervisor::write_file_atomic(opt.write_baseline, baseline); !err.empty()) {
+    print_error("cannot write the baseline: " + err);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int cmd_run(const global_options& g, const run_options& opt) {
@@ -79,6 +163,10 @@ int cmd_run(const global_options& g, const run_options& opt) {
     for (const auto& e : errors) print_error(e.to_string());
     return ec::bad_input;
   }
+
+  // Every config error is found before a run exists.
+  messages::audit_options audit;
+  if (!fill_audit_options(tmpl, opt, audit)) return ec::bad_input;
 
   supervisor::run_store store(resolve_home(g.home));
   const int64_t now = codec::wall_clock_ms();
@@ -96,6 +184,7 @@ int cmd_run(const global_options& g, const run_options& opt) {
   }
 
   messages::run_start start;
+  start.audit = std::move(audit);
   start.run_id = run_id;
   start.started_at = codec::format_timestamp(now);
   start.template_id = tmpl.manifest.id;
@@ -137,6 +226,13 @@ int cmd_run(const global_options& g, const run_options& opt) {
     agents.ingest = sys.spawn<caf::detached>(agents::ingest_agent);
     agents.reporter = sys.spawn<caf::detached>(agents::reporter_agent,
                                                supervisor::run_store::artifacts_dir(run_dir));
+    if (start.audit.enabled) {
+      for (uint32_t i = 0; i < start.audit.reviewers; ++i)
+        agents.reviewers.push_back(sys.spawn<caf::detached>(agents::reviewer_agent));
+      agents.fixer = sys.spawn<caf::detached>(agents::fixer_agent,
+                                              supervisor::run_store::artifacts_dir(run_dir));
+      agents.validator = sys.spawn<caf::detached>(agents::validator_agent, store.home());
+    }
     auto sup = sys.spawn<caf::detached>(supervisor::supervisor, scfg, agents);
     caf::scoped_actor self{sys};
     bool ok = false;
@@ -162,6 +258,9 @@ int cmd_run(const global_options& g, const run_options& opt) {
   }
   if (outcome.exit_code != ec::ok && !outcome.reason.empty())
     print_error(codec::display_text(outcome.reason));
+  if (!opt.write_baseline.empty() && start.audit.enabled &&
+      !write_baseline(run_dir, opt, start.audit) && outcome.exit_code == ec::ok)
+    outcome.exit_code = ec::runtime_failure;
   print_summary(outcome, run_id, run_dir, opt, tmpl);
   return outcome.exit_code;
 }

@@ -2,7 +2,9 @@
 // codes) and writes results to stdout, errors to stderr as one sentence.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace casm::runtime {
 
@@ -12,10 +14,17 @@ struct global_options {
 };
 
 struct run_options {
-  std::string template_id = "noop";
+  std::string template_id = "repo-auditor";
   std::string repo;
   std::string head = "HEAD";
   std::string base;
+  bool history = false;
+  std::string baseline;        // fingerprints that stay quiet
+  std::string write_baseline;  // write this run's fingerprints here
+  bool write_branch = false;
+  std::string fail_on;
+  std::string ruleset;         // id or path; default: the manifest's policy.ruleset
+  int reviewers = 0;           // 0: one per core
   bool json = false;
 };
 
@@ -24,7 +33,21 @@ struct run_ref_options {
   bool json = false;
 };
 
+struct scan_options {
+  std::vector<std::string> paths;
+  bool json = false;
+  bool sarif = false;
+  std::string fail_on;  // "" or a severity
+  uint64_t max_file_bytes = 1 << 20;
+  std::vector<std::string> allow_paths;         // globs, gitignore rules
+  std::vector<std::string> allow_fingerprints;
+  std::string baseline;                         // file of fingerprints that stay quiet
+  std::string write_baseline;                   // write the findings' fingerprints here
+  int threads = 0;                              // 0: one per core
+};
+
 int cmd_run(const global_options& g, const run_options& o);
+int cmd_scan(const global_options& g, const scan_options& o);
 int cmd_explain(const global_options& g, const run_ref_options& o);
 int cmd_verify_log(const global_options& g, const run_ref_options& o);
 int cmd_runs(const global_options& g, bool json);

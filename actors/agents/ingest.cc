@@ -1,12 +1,13 @@
 #include "actors/agents/ingest.h"
 
-#include <git2.h>
-
 #include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <memory>
 
+#include "actors/agents/git_access.h"
+#include "messages/codec/digest.h"
 #include "messages/codec/json_text.h"
 
 namespace casm::agents {
@@ -16,36 +17,13 @@ using messages::ingest_result;
 
 namespace {
 
-constexpr const char* empty_tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
-
-template <class T, void (*Free)(T*)>
-struct git_ptr {
-  T* p = nullptr;
-  ~git_ptr() {
-    if (p) Free(p);
-  }
-  T** out() { return &p; }
-  T* get() const { return p; }
-};
-
-std::string git_error_text() {
-  const git_error* e = git_error_last();
-  return e && e->message ? e->message : "unknown libgit2 error";
-}
-
-std::string oid_hex(const git_oid* oid) {
-  char buf[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(buf, sizeof buf, oid);
-  return buf;
-}
-
 std::string quoted(const std::string& bytes) {
   return "'" + codec::display_text(bytes) + "'";
 }
 
 // Resolves `rev` to a commit; an error sentence names the revision.
 bool resolve_commit(git_repository* repo, const std::string& rev, const std::string& repo_name,
-                    git_ptr<git_commit, git_commit_free>& out, std::string& error) {
+                    commit_ptr& out, std::string& error) {
   git_ptr<git_object, git_object_free> obj;
   if (git_revparse_single(obj.out(), repo, rev.c_str()) != 0) {
     error = "unknown revision " + quoted(rev) + " in repository " + repo_name;
@@ -73,20 +51,136 @@ bool has_any_reference(git_repository* repo) {
   return any;
 }
 
-struct tree_totals {
+struct tree_walk {
   git_odb* odb = nullptr;
+  bool list = false;
   uint64_t files = 0;
   uint64_t bytes = 0;
+  std::vector<messages::file_entry>* out = nullptr;
 };
 
-int count_blob(const char*, const git_tree_entry* entry, void* payload) {
-  auto* t = static_cast<tree_totals*>(payload);
+int visit_entry(const char* root, const git_tree_entry* entry, void* payload) {
+  auto* t = static_cast<tree_walk*>(payload);
   if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) return 0;
-  ++t->files;
+  const auto mode = git_tree_entry_filemode(entry);
   size_t len = 0;
   git_object_t type;
-  if (git_odb_read_header(&len, &type, t->odb, git_tree_entry_id(entry)) == 0) t->bytes += len;
+  if (git_odb_read_header(&len, &type, t->odb, git_tree_entry_id(entry)) != 0) len = 0;
+  ++t->files;
+  t->bytes += len;
+  // Only regular files are content; symlinks are paths, submodules commits.
+  if (t->list && (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE)) {
+    messages::file_entry f;
+    f.path = std::string(root) + git_tree_entry_name(entry);
+    f.oid = oid_hex(git_tree_entry_id(entry));
+    f.size = len;
+    f.mode = static_cast<uint32_t>(mode);
+    t->out->push_back(std::move(f));
+  }
   return 0;
+}
+
+const char* status_name(git_delta_t s) {
+  switch (s) {
+    case GIT_DELTA_ADDED: return "added";
+    case GIT_DELTA_DELETED: return "deleted";
+    case GIT_DELTA_RENAMED: return "renamed";
+    case GIT_DELTA_COPIED: return "copied";
+    case GIT_DELTA_TYPECHANGE: return "typechange";
+    default: return "modified";
+  }
+}
+
+// The changed files of base..head, with added line numbers and hunk digests.
+bool list_changes(git_repository* repo, git_tree* base, git_tree* head,
+                  std::vector<messages::changed_file>& out, std::string& error) {
+  git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+  opts.context_lines = 0;
+  diff_ptr diff;
+  if (git_diff_tree_to_tree(diff.out(), repo, base, head, &opts) != 0) {
+    error = "cannot diff the base and head trees: " + git_error_text();
+    return false;
+  }
+  git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
+  find.flags = GIT_DIFF_FIND_RENAMES;
+  git_diff_find_similar(diff.get(), &find);
+  const size_t n = git_diff_num_deltas(diff.get());
+  for (size_t i = 0; i < n; ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+    messages::changed_file c;
+    c.path = d->new_file.path ? d->new_file.path : d->old_file.path;
+    if (d->status == GIT_DELTA_RENAMED && d->old_file.path) c.old_path = d->old_file.path;
+    c.status = status_name(d->status);
+    c.old_oid = oid_hex(&d->old_file.id);
+    c.new_oid = oid_hex(&d->new_file.id);
+    c.size = d->new_file.size;
+    if (d->new_file.mode == GIT_FILEMODE_COMMIT || d->new_file.mode == GIT_FILEMODE_LINK) continue;
+    patch_ptr patch;
+    if (d->status != GIT_DELTA_DELETED && git_patch_from_diff(patch.out(), diff.get(), i) == 0) {
+      c.binary = (git_patch_get_delta(patch.get())->flags & GIT_DIFF_FLAG_BINARY) != 0;
+      const size_t hunks = git_patch_num_hunks(patch.get());
+      for (size_t h = 0; h < hunks && !c.binary; ++h) {
+        const git_diff_hunk* hunk = nullptr;
+        size_t lines = 0;
+        git_patch_get_hunk(&hunk, &lines, patch.get(), h);
+        messages::hunk_info info;
+        info.old_start = static_cast<uint32_t>(hunk->old_start);
+        info.old_lines = static_cast<uint32_t>(hunk->old_lines);
+        info.new_start = static_cast<uint32_t>(hunk->new_start);
+        info.new_lines = static_cast<uint32_t>(hunk->new_lines);
+        codec::sha256 digest;
+        digest.update(std::string_view(hunk->header, hunk->header_len));
+        for (size_t l = 0; l < lines; ++l) {
+          const git_diff_line* line = nullptr;
+          git_patch_get_line_in_hunk(&line, patch.get(), h, l);
+          digest.update(std::string_view(&line->origin, 1));
+          digest.update(std::string_view(line->content, line->content_len));
+          if (line->origin == GIT_DIFF_LINE_ADDITION && line->new_lineno > 0) {
+            auto ln = static_cast<uint32_t>(line->new_lineno);
+            if (!c.added.empty() && c.added.back().last + 1 == ln)
+              c.added.back().last = ln;
+            else
+              c.added.push_back({ln, ln});
+          }
+        }
+        info.sha256 = digest.finish_hex();
+        c.hunks.push_back(std::move(info));
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  return true;
+}
+
+bool list_history(git_repository* repo, const git_oid* head, std::vector<std::string>& out,
+                  std::string& error) {
+  git_ptr<git_revwalk, git_revwalk_free> walk;
+  if (git_revwalk_new(walk.out(), repo) != 0 ||
+      git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) != 0 ||
+      git_revwalk_push(walk.get(), head) != 0) {
+    error = "cannot walk the history: " + git_error_text();
+    return false;
+  }
+  git_oid oid;
+  while (git_revwalk_next(&oid, walk.get()) == 0) out.push_back(oid_hex(&oid));
+  return true;
+}
+
+// What the validator needs to know about the project at head.
+void read_project_facts(git_repository* repo, git_tree* tree, ingest_result& r) {
+  git_ptr<git_tree_entry, git_tree_entry_free> lock;
+  r.has_pnpm_lock = git_tree_entry_bypath(lock.out(), tree, "pnpm-lock.yaml") == 0;
+  git_ptr<git_tree_entry, git_tree_entry_free> pkg;
+  if (git_tree_entry_bypath(pkg.out(), tree, "package.json") != 0) return;
+  r.has_package_json = true;
+  blob_ptr blob;
+  if (git_blob_lookup(blob.out(), repo, git_tree_entry_id(pkg.get())) != 0) return;
+  std::string_view text(static_cast<const char*>(git_blob_rawcontent(blob.get())),
+                        static_cast<size_t>(git_blob_rawsize(blob.get())));
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_object() && j.contains("scripts") && j["scripts"].is_object())
+    for (auto it = j["scripts"].begin(); it != j["scripts"].end(); ++it)
+      r.package_scripts.push_back(it.key());
 }
 
 }  // namespace
@@ -102,6 +196,12 @@ ingest_result ingest_repository(const ingest_request& req) {
     r.error = std::move(why);
     return r;
   };
+  auto io_error = [&](std::string why) {
+    r.ok = false;
+    r.error_kind = "io";
+    r.error = std::move(why);
+    return r;
+  };
   std::error_code ec;
   if (req.repo.empty()) return bad_input("no repository path was given");
   if (!std::filesystem::exists(req.repo, ec))
@@ -109,14 +209,14 @@ ingest_result ingest_repository(const ingest_request& req) {
   if (!std::filesystem::is_directory(req.repo, ec))
     return bad_input("repository path " + name + " is not a directory");
 
-  git_ptr<git_repository, git_repository_free> repo;
+  repo_ptr repo;
   // NO_SEARCH: the path itself must be the repository (a work tree with .git,
   // or a bare repository); a folder inside another repository is not it.
   if (git_repository_open_ext(repo.out(), req.repo.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
                               nullptr) != 0) {
-    if (git_error_last() && git_error_last()->klass == GIT_ERROR_REPOSITORY &&
-        std::string(git_error_text()).find("not owned") != std::string::npos)
-      return bad_input("repository " + name + " cannot be opened: " + git_error_text());
+    const std::string why = git_error_text();
+    if (std::filesystem::exists(std::filesystem::path(req.repo) / ".git", ec))
+      return bad_input("repository " + name + " cannot be opened: " + why);
     return bad_input(name + " is not a git repository (no .git directory or bare repository there)");
   }
   r.repo_path = git_repository_is_bare(repo.get()) ? git_repository_path(repo.get())
@@ -126,33 +226,51 @@ ingest_result ingest_repository(const ingest_request& req) {
   if (git_repository_is_empty(repo.get()) == 1 || !has_any_reference(repo.get()))
     return bad_input("repository " + name + " is empty (it has no commits)");
 
-  git_ptr<git_commit, git_commit_free> head;
+  commit_ptr head;
   std::string error;
   if (!resolve_commit(repo.get(), r.head_rev, name, head, error)) return bad_input(error);
   r.head_commit = oid_hex(git_commit_id(head.get()));
   r.head_tree = oid_hex(git_commit_tree_id(head.get()));
   r.head_time = static_cast<int64_t>(git_commit_time(head.get()));
 
-  r.base_commit = empty_tree;
+  r.base_commit = empty_tree_oid;
+  commit_ptr base;
   if (!req.base_rev.empty()) {
-    git_ptr<git_commit, git_commit_free> base;
     if (!resolve_commit(repo.get(), req.base_rev, name, base, error)) return bad_input(error);
     r.base_commit = oid_hex(git_commit_id(base.get()));
   }
 
-  git_ptr<git_tree, git_tree_free> tree;
+  tree_ptr tree;
   git_ptr<git_odb, git_odb_free> odb;
-  if (git_commit_tree(tree.out(), head.get()) != 0 || git_repository_odb(odb.out(), repo.get()) != 0) {
-    r.ok = false;
-    r.error_kind = "io";
-    r.error = "cannot read the tree of " + r.head_commit + " in " + name + ": " + git_error_text();
-    return r;
+  if (git_commit_tree(tree.out(), head.get()) != 0 || git_repository_odb(odb.out(), repo.get()) != 0)
+    return io_error("cannot read the tree of " + r.head_commit + " in " + name + ": " +
+                    git_error_text());
+  const bool list_all = req.list_files && !req.history && req.base_rev.empty();
+  tree_walk walk;
+  walk.odb = odb.get();
+  walk.list = list_all;
+  walk.out = &r.files;
+  git_tree_walk(tree.get(), GIT_TREEWALK_PRE, visit_entry, &walk);
+  r.file_count = walk.files;
+  r.total_bytes = walk.bytes;
+
+  if (req.list_files) {
+    if (req.history) {
+      r.mode = "history";
+      if (!list_history(repo.get(), git_commit_id(head.get()), r.commits, error))
+        return io_error(error + " (" + name + ")");
+    } else if (!req.base_rev.empty()) {
+      r.mode = "diff";
+      tree_ptr base_tree;
+      if (git_commit_tree(base_tree.out(), base.get()) != 0)
+        return io_error("cannot read the tree of base " + r.base_commit + ": " + git_error_text());
+      if (!list_changes(repo.get(), base_tree.get(), tree.get(), r.changes, error))
+        return io_error(error + " (" + name + ")");
+    } else {
+      r.mode = "full";
+    }
+    read_project_facts(repo.get(), tree.get(), r);
   }
-  tree_totals totals;
-  totals.odb = odb.get();
-  git_tree_walk(tree.get(), GIT_TREEWALK_PRE, count_blob, &totals);
-  r.file_count = totals.files;
-  r.total_bytes = totals.bytes;
   r.ok = true;
   return r;
 }

@@ -4,6 +4,8 @@
 
 #include "actors/supervisor/run_store.h"
 #include "messages/codec/digest.h"
+#include "policy/rule_pack.h"
+#include "telemetry/issues_writer.h"
 #include "telemetry/report_writer.h"
 
 namespace casm::agents {
@@ -17,15 +19,27 @@ protocol::reporter_actor::behavior_type reporter_agent(protocol::reporter_actor:
     [artifacts_dir](const report_request& req) {
       report_result r;
       r.call_id = req.call_id;
-      std::string text = telemetry::render_report_md(req);
-      auto err = supervisor::write_file_atomic(artifacts_dir / "report.md", text);
-      if (!err.empty()) {
-        r.ok = false;
-        r.error = err;
-        return r;
+      // issues.json and SARIF first, report.md last: the report is the
+      // artifact that says the others exist.
+      std::vector<std::pair<std::string, std::string>> files;
+      if (req.audit_enabled) {
+        files.emplace_back("issues.json",
+                           telemetry::render_issues_json(req.audit.findings, req.audit.scope));
+        files.emplace_back("report.sarif", telemetry::render_sarif(req.audit.findings,
+                                                                   req.audit.scope,
+                                                                   policy::builtin_rules()));
+      }
+      files.emplace_back("report.md", telemetry::render_report_md(req));
+      for (const auto& [name, text] : files) {
+        auto err = supervisor::write_file_atomic(artifacts_dir / name, text);
+        if (!err.empty()) {
+          r.ok = false;
+          r.error = err;
+          return r;
+        }
+        r.artifacts.push_back({name, codec::sha256_hex(text), text.size()});
       }
       r.ok = true;
-      r.artifacts.push_back({"report.md", codec::sha256_hex(text), text.size()});
       return r;
     },
   };

@@ -23,7 +23,8 @@ void mark_failed(ingest_result& r, std::string why) {
   r.error_kind = "io";
   r.error = std::move(why);
 }
-void mark_failed(report_result& r, std::string why) {
+template <class Reply>
+void mark_failed(Reply& r, std::string why) {
   r.ok = false;
   r.error = std::move(why);
 }
@@ -72,8 +73,14 @@ void finish(self_ptr self, run_outcome outcome) {
   st.state.failure_kind = outcome.failure_kind;
   checkpoint(self);
   if (st.done) st.done->deliver(std::move(outcome));
-  self->send_exit(st.agents.ingest, caf::exit_reason::user_shutdown);
-  self->send_exit(st.agents.reporter, caf::exit_reason::user_shutdown);
+  auto stop = [self](const auto& handle) {
+    if (handle) self->send_exit(handle, caf::exit_reason::user_shutdown);
+  };
+  stop(st.agents.ingest);
+  stop(st.agents.reporter);
+  stop(st.agents.fixer);
+  stop(st.agents.validator);
+  for (const auto& r : st.agents.reviewers) stop(r);
   self->quit();
 }
 
@@ -99,6 +106,7 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
             [deliver, req, self](caf::error& err) mutable {
               Reply failed;
               failed.call_id = req.call_id;
+              if constexpr (std::is_same_v<Reply, review_result>) failed.shard = req.shard;
               mark_failed(failed, "the agent did not answer: " + self->system().render(err));
               deliver(std::move(failed));
             });
@@ -152,6 +160,25 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
     },
     [self](ingest_request& req) -> caf::result<ingest_result> {
       return forward<ingest_result>(self, self->state.agents.ingest, "ingest", std::move(req));
+    },
+    [self](review_request& req) -> caf::result<review_result> {
+      auto& reviewers = self->state.agents.reviewers;
+      if (reviewers.empty()) {
+        review_result r;
+        r.call_id = req.call_id;
+        r.shard = req.shard;
+        mark_failed(r, "no reviewer agent is running");
+        return r;
+      }
+      auto agent = reviewers[req.shard % reviewers.size()];
+      return forward<review_result>(self, agent, "reviewer", std::move(req));
+    },
+    [self](fix_request& req) -> caf::result<fix_result> {
+      return forward<fix_result>(self, self->state.agents.fixer, "fixer", std::move(req));
+    },
+    [self](validate_request& req) -> caf::result<validate_result> {
+      return forward<validate_result>(self, self->state.agents.validator, "validator",
+                                      std::move(req));
     },
     [self](report_request& req) -> caf::result<report_result> {
       return forward<report_result>(self, self->state.agents.reporter, "reporter",

@@ -16,6 +16,7 @@
 #include <queue>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <caf/typed_response_promise.hpp>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,9 @@ namespace casm::supervisor {
 struct agent_set {
   protocol::ingest_actor ingest;
   protocol::reporter_actor reporter;
+  std::vector<protocol::reviewer_actor> reviewers;  // one per shard slot
+  protocol::fixer_actor fixer;
+  protocol::validator_actor validator;
 };
 
 struct supervisor_config {

@@ -26,6 +26,12 @@ void emit(self_ptr self, const protocol::supervisor_actor& sup, std::vector<outp
       self->send(sup, std::move(*ev));
     } else if (auto* req = std::get_if<ingest_request>(&o)) {
       ask<ingest_request, ingest_result>(self, sup, std::move(*req));
+    } else if (auto* req = std::get_if<review_request>(&o)) {
+      ask<review_request, review_result>(self, sup, std::move(*req));
+    } else if (auto* req = std::get_if<fix_request>(&o)) {
+      ask<fix_request, fix_result>(self, sup, std::move(*req));
+    } else if (auto* req = std::get_if<validate_request>(&o)) {
+      ask<validate_request, validate_result>(self, sup, std::move(*req));
     } else if (auto* req = std::get_if<report_request>(&o)) {
       ask<report_request, report_result>(self, sup, std::move(*req));
     } else if (auto* done = std::get_if<run_outcome>(&o)) {

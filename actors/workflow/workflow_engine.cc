@@ -1,6 +1,8 @@
 #include "actors/workflow/workflow_engine.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 
 #include "messages/codec/ulid.h"
 #include "messages/data/vocabulary.h"
@@ -27,10 +29,18 @@ std::string human_bytes(uint64_t n) {
   return buf;
 }
 
+std::string plural(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 }  // namespace
 
 std::string workflow_engine::next_call_id() {
   return codec::derive_ulid(start_.run_id, ++calls_, "call");
+}
+
+bool workflow_engine::at(const char* s) const {
+  return !finished_ && index_ < start_.stages.size() && start_.stages[index_] == s;
 }
 
 std::vector<output> workflow_engine::start(const run_start& start) {
@@ -43,7 +53,8 @@ std::vector<output> workflow_engine::start(const run_start& start) {
 void workflow_engine::begin_stage(std::vector<output>& out) {
   if (index_ >= start_.stages.size()) {
     run_outcome o;
-    o.status = failure_kind_.empty() ? "succeeded" : "failed";
+    if (!final_status_.empty()) o.status = final_status_;
+    else o.status = failure_kind_.empty() ? "succeeded" : "failed";
     o.exit_code = exit_code_;
     o.reason = reason_;
     o.failure_kind = failure_kind_;
@@ -52,23 +63,80 @@ void workflow_engine::begin_stage(std::vector<output>& out) {
     finished_ = true;
     return;
   }
-  const auto& stage = start_.stages[index_];
-  out.emplace_back(stage_event{stage, "started", ""});
-  if (stage == "ingest") {
-    out.emplace_back(
-      ingest_request{next_call_id(), start_.repo, start_.head_rev, start_.base_rev});
-  } else if (stage == "report") {
+  const auto& s = stage();
+  out.emplace_back(stage_event{s, "started", ""});
+  const auto& audit = start_.audit;
+  if (s == "ingest") {
+    ingest_request q{next_call_id(), start_.repo, start_.head_rev, start_.base_rev, audit.enabled,
+                     audit.history};
+    out.emplace_back(std::move(q));
+  } else if (s == "analyze") {
+    shards_ = make_review_shards(ingest_, audit, [this] { return next_call_id(); }, allowlisted_);
+    reviews_.assign(shards_.size(), review_result{});
+    reviews_pending_ = shards_.size();
+    for (const auto& shard : shards_) out.emplace_back(shard);
+  } else if (s == "plan") {
+    plan_ = plan_fixes(merged_.findings, ingest_, audit);
+    complete_stage(out, plural(plan_.planned_lines, "fix", "fixes") + " in " +
+                          plural(plan_.files.size(), "file", "files") + ", " +
+                          plural(plan_.suggestions.size(), "suggestion", "suggestions") +
+                          " left to a human");
+  } else if (s == "apply") {
+    if (plan_.files.empty()) {
+      skip_stage(out, audit.fixer_enabled ? "nothing the fixer may change" : "the fixer is disabled");
+      return;
+    }
+    fix_attempted_ = true;
+    fix_request q;
+    q.call_id = next_call_id();
+    q.run_id = start_.run_id;
+    q.repo_path = ingest_.repo_path;
+    q.head_commit = ingest_.head_commit;
+    q.files = plan_.files;
+    q.write_branch = audit.write_branch;
+    q.branch = "casm/" + start_.run_id;
+    out.emplace_back(std::move(q));
+  } else if (s == "validate") {
+    auto commands = validation_commands(ingest_, audit);
+    if (!audit.validator_enabled || commands.empty()) {
+      skip_stage(out, !audit.validator_enabled
+                        ? "the validator is disabled: outcome UNVERIFIED"
+                        : "no allowlisted validation command applies: outcome UNVERIFIED");
+      return;
+    }
+    validation_attempted_ = true;
+    validate_request q;
+    q.call_id = next_call_id();
+    q.run_id = start_.run_id;
+    q.repo_path = ingest_.repo_path;
+    q.head_commit = ingest_.head_commit;
+    q.files = plan_.files;
+    q.commands = std::move(commands);
+    q.allow_commands = audit.allow_commands;
+    q.allow_network = audit.allow_network;
+    q.sandbox_mode = audit.sandbox_mode;
+    q.timeout_seconds = audit.command_timeout_seconds;
+    out.emplace_back(std::move(q));
+  } else if (s == "report") {
     out.emplace_back(make_report_request());
   } else {
     // The loader only accepts workflows whose stages this engine knows, so
     // this is a bug; fail the run loudly rather than skip silently.
-    fail_stage(out, "internal", "stage '" + stage + "' has no implementation in this build",
+    fail_stage(out, "internal", "stage '" + s + "' has no implementation in this build",
                ec::runtime_failure);
   }
 }
 
 void workflow_engine::complete_stage(std::vector<output>& out, const std::string& detail) {
-  stage_event ev{start_.stages[index_], "completed", detail};
+  stage_event ev{stage(), "completed", detail};
+  outcomes_.push_back(ev);
+  out.emplace_back(std::move(ev));
+  ++index_;
+  begin_stage(out);
+}
+
+void workflow_engine::skip_stage(std::vector<output>& out, const std::string& why) {
+  stage_event ev{stage(), "skipped", why};
   outcomes_.push_back(ev);
   out.emplace_back(std::move(ev));
   ++index_;
@@ -77,17 +145,18 @@ void workflow_engine::complete_stage(std::vector<output>& out, const std::string
 
 void workflow_engine::fail_stage(std::vector<output>& out, std::string kind, std::string reason,
                                  int exit_code) {
-  stage_event ev{start_.stages[index_], "failed", reason};
+  stage_event ev{stage(), "failed", reason};
   outcomes_.push_back(ev);
   out.emplace_back(std::move(ev));
   if (failure_kind_.empty()) {
     failure_kind_ = std::move(kind);
     reason_ = std::move(reason);
     exit_code_ = exit_code;
+    final_status_.clear();
   }
   // Skip to the report stage (a failed run still writes its report), unless
   // the report itself failed.
-  const bool in_report = start_.stages[index_] == "report";
+  const bool in_report = stage() == "report";
   ++index_;
   while (index_ < start_.stages.size() && start_.stages[index_] != "report") {
     stage_event skipped{start_.stages[index_], "skipped", "an earlier stage failed"};
@@ -101,8 +170,7 @@ void workflow_engine::fail_stage(std::vector<output>& out, std::string kind, std
 
 std::vector<output> workflow_engine::on_reply(const ingest_result& r) {
   std::vector<output> out;
-  if (finished_ || index_ >= start_.stages.size() || start_.stages[index_] != "ingest")
-    return out;
+  if (!at("ingest")) return out;
   ingest_ = r;
   if (!r.ok) {
     fail_stage(out, r.error_kind.empty() ? "io" : r.error_kind, r.error,
@@ -110,17 +178,97 @@ std::vector<output> workflow_engine::on_reply(const ingest_result& r) {
     return out;
   }
   std::string detail = r.head_rev + " = " + r.head_commit.substr(0, 12) + ", " +
-                       std::to_string(r.file_count) + (r.file_count == 1 ? " file, " : " files, ") + human_bytes(r.total_bytes);
+                       plural(r.file_count, "file", "files") + ", " + human_bytes(r.total_bytes);
+  if (r.mode == "diff") detail += ", " + plural(r.changes.size(), "changed file", "changed files") + " since " + r.base_commit.substr(0, 12);
+  if (r.mode == "history") detail += ", " + plural(r.commits.size(), "commit", "commits");
   if (r.bare) detail += ", bare";
   if (r.shallow) detail += ", shallow";
   complete_stage(out, detail);
   return out;
 }
 
+std::vector<output> workflow_engine::on_reply(const review_result& r) {
+  std::vector<output> out;
+  if (!at("analyze") || r.shard >= reviews_.size() || reviews_pending_ == 0) return out;
+  reviews_[r.shard] = r;
+  if (--reviews_pending_ > 0) return out;
+  finish_analyze(out);
+  return out;
+}
+
+void workflow_engine::finish_analyze(std::vector<output>& out) {
+  for (size_t i = 0; i < reviews_.size(); ++i) {
+    if (!reviews_[i].ok) {
+      fail_stage(out, "io", "reviewer shard " + std::to_string(i) + " failed: " + reviews_[i].error,
+                 ec::runtime_failure);
+      return;
+    }
+    usage_.push_back(offline_review_usage(shards_[i], reviews_[i]));
+  }
+  merged_ = merge_reviews(reviews_, start_.audit);
+  auto& scope = merged_.scope;
+  scope.skipped.insert(scope.skipped.end(), allowlisted_.begin(), allowlisted_.end());
+  std::sort(scope.skipped.begin(), scope.skipped.end(),
+            [](const auto& a, const auto& b) { return a.path < b.path; });
+  size_t at_or_above = 0;
+  if (fails_on(merged_.findings, start_.audit.fail_on, &at_or_above) && failure_kind_.empty()) {
+    // The run goes on (fixes, validation, report) but ends blocked: exit 4.
+    final_status_ = std::string(messages::to_string(messages::run_status::blocked));
+    failure_kind_ = "fail_on";
+    exit_code_ = ec::blocked;
+    reason_ = plural(at_or_above, "finding", "findings") + " at or above " +
+              start_.audit.fail_on + " (--fail-on " + start_.audit.fail_on + ")";
+  }
+  std::array<size_t, 4> by{};
+  for (const auto& f : merged_.findings) ++by[static_cast<size_t>(f.level)];
+  std::string detail = plural(merged_.findings.size(), "finding", "findings") + " (" +
+                       std::to_string(by[3]) + " high, " + std::to_string(by[2]) + " medium, " +
+                       std::to_string(by[1]) + " low, " + std::to_string(by[0]) + " info) in " +
+                       plural(scope.files_scanned, "file", "files") + ", " +
+                       human_bytes(scope.bytes_scanned);
+  if (scope.commits_scanned) detail += ", " + plural(scope.commits_scanned, "commit", "commits");
+  if (!scope.skipped.empty()) detail += ", " + std::to_string(scope.skipped.size()) + " skipped";
+  complete_stage(out, detail);
+}
+
+std::vector<output> workflow_engine::on_reply(const fix_result& r) {
+  std::vector<output> out;
+  if (!at("apply")) return out;
+  fix_ = r;
+  if (!r.ok) {
+    fail_stage(out, r.failure_kind.empty() ? "patch_apply" : r.failure_kind, r.error,
+               ec::runtime_failure);
+    return out;
+  }
+  artifacts_.push_back({"patch.diff", r.patch_sha256, r.patch_bytes});
+  std::string detail = "patch.diff: " + plural(r.lines_changed, "line", "lines") + " in " +
+                       plural(r.files_changed, "file", "files");
+  if (r.masked_lines) detail += ", " + plural(r.masked_lines, "context line", "context lines") + " masked";
+  if (!r.branch.empty()) detail += ", committed to " + r.branch;
+  complete_stage(out, detail);
+  return out;
+}
+
+std::vector<output> workflow_engine::on_reply(const validate_result& r) {
+  std::vector<output> out;
+  if (!at("validate")) return out;
+  validation_ = r;
+  std::string summary;
+  for (const auto& c : r.commands)
+    summary += (summary.empty() ? "" : ", ") + c.command + ": " + c.status;
+  if (!r.ok) {
+    std::string why = r.error.empty() ? summary : r.error;
+    fail_stage(out, r.failure_kind.empty() ? "validation_command" : r.failure_kind,
+               "validation failed: " + why, ec::runtime_failure);
+    return out;
+  }
+  complete_stage(out, summary.empty() ? r.status : summary);
+  return out;
+}
+
 std::vector<output> workflow_engine::on_reply(const report_result& r) {
   std::vector<output> out;
-  if (finished_ || index_ >= start_.stages.size() || start_.stages[index_] != "report")
-    return out;
+  if (!at("report")) return out;
   if (!r.ok) {
     fail_stage(out, "artifact_write", "the report could not be written: " + r.error,
                ec::runtime_failure);
@@ -150,10 +298,32 @@ report_request workflow_engine::make_report_request() {
   q.stages = outcomes_;
   // The report states how the run ends; only a failure to write the report
   // itself could still change that, and then the outcome says so.
-  q.status = failure_kind_.empty() ? "succeeded" : "failed";
+  if (!final_status_.empty()) q.status = final_status_;
+  else q.status = failure_kind_.empty() ? "succeeded" : "failed";
   q.exit_code = exit_code_;
   q.reason = reason_;
   q.failure_kind = failure_kind_;
+  q.audit_enabled = start_.audit.enabled;
+  if (q.audit_enabled) {
+    auto& a = q.audit;
+    a.scope = merged_.scope;
+    a.scope.run_id = start_.run_id;
+    a.scope.mode = ingest_.mode;
+    a.scope.repo = start_.repo;
+    a.scope.head_commit = ingest_.head_commit;
+    a.scope.base_commit = ingest_.base_commit;
+    a.findings = merged_.findings;
+    a.suggestions = plan_.suggestions;
+    a.fix_attempted = fix_attempted_;
+    a.fix = fix_;
+    a.validation_attempted = validation_attempted_;
+    a.validation = validation_;
+    if (validation_attempted_ && validation_.ok && validation_.status == "passed")
+      a.outcome = "VERIFIED_WEAK";
+    else
+      a.outcome = "UNVERIFIED";
+    a.usage = usage_;
+  }
   return q;
 }
 

@@ -8,37 +8,52 @@
 #include <variant>
 #include <vector>
 
+#include "actors/workflow/audit_plan.h"
 #include "messages/data/workflow.h"
 
 namespace casm::workflow {
 
+using messages::fix_request;
+using messages::fix_result;
 using messages::ingest_request;
 using messages::ingest_result;
 using messages::report_request;
 using messages::report_result;
+using messages::review_request;
+using messages::review_result;
 using messages::run_outcome;
 using messages::run_start;
 using messages::stage_event;
+using messages::validate_request;
+using messages::validate_result;
 
 // Everything the coordinator can emit. Requests expect exactly one reply.
-using output = std::variant<stage_event, ingest_request, report_request, run_outcome>;
+using output = std::variant<stage_event, ingest_request, review_request, fix_request,
+                            validate_request, report_request, run_outcome>;
 
 class workflow_engine {
 public:
   std::vector<output> start(const run_start& start);
   std::vector<output> on_reply(const ingest_result& r);
+  std::vector<output> on_reply(const review_result& r);
+  std::vector<output> on_reply(const fix_result& r);
+  std::vector<output> on_reply(const validate_result& r);
   std::vector<output> on_reply(const report_result& r);
 
   bool finished() const { return finished_; }
 
 private:
+  const std::string& stage() const { return start_.stages[index_]; }
+  bool at(const char* stage) const;
   // Begins stage `index_`, or finishes the run after the last one.
   void begin_stage(std::vector<output>& out);
   void complete_stage(std::vector<output>& out, const std::string& detail);
+  void skip_stage(std::vector<output>& out, const std::string& why);
   // Records a failure and skips ahead to the report stage.
   void fail_stage(std::vector<output>& out, std::string kind, std::string reason, int exit_code);
   std::string next_call_id();
   report_request make_report_request();
+  void finish_analyze(std::vector<output>& out);
 
   run_start start_;
   size_t index_ = 0;
@@ -49,7 +64,22 @@ private:
   std::string failure_kind_;
   std::string reason_;
   int exit_code_ = 0;
+  std::string final_status_;  // set when the run ends otherwise than succeeded/failed
   std::vector<messages::artifact_ref> artifacts_;
+
+  // analyze
+  std::vector<review_request> shards_;
+  std::vector<review_result> reviews_;
+  size_t reviews_pending_ = 0;
+  std::vector<messages::skipped_file> allowlisted_;
+  merged_review merged_;
+  std::vector<messages::model_usage> usage_;
+  // plan / apply / validate
+  fix_plan plan_;
+  bool fix_attempted_ = false;
+  fix_result fix_;
+  bool validation_attempted_ = false;
+  validate_result validation_;
 };
 
 }  // namespace casm::workflow

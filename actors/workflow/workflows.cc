@@ -7,6 +7,7 @@ namespace {
 const std::map<std::string, std::vector<std::string>>& table() {
   static const std::map<std::string, std::vector<std::string>> t = {
     {"noop_v1", {"ingest", "report"}},
+    {"repo_auditor_v1", {"ingest", "analyze", "plan", "apply", "validate", "report"}},
   };
   return t;
 }

@@ -2,33 +2,34 @@
 // coordinator (inputs) and what the coordinator emits (outputs). Plain data;
 // the CAF side (inspect, interfaces) is in messages/protocol/.
 //
-// Every message has a JSON form (to_json/from_json) that is what the run log
-// records. Byte strings that may not be UTF-8 (paths, revisions, errors) are
-// written with codec::put_bytes, so they survive exactly.
+// Every message has a JSON form (CASM_JSON) that is what the run log records.
+// Strings that may not be UTF-8 are written with codec::put_bytes.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "messages/data/audit.h"
+#include "messages/data/fields.h"
 
 namespace casm::messages {
 
 // --- inputs -----------------------------------------------------------------
 
 // The first input of every run. Everything the coordinator may not compute
-// itself (the clock, the random run id) arrives here and is recorded.
+// itself (the clock, the random run id, config) arrives here and is recorded.
 struct run_start {
   std::string run_id;
   std::string started_at;  // RFC 3339, UTC, milliseconds
   std::string template_id;
   std::string template_hash;
-  std::string workflow;            // entrypoint.workflow
-  std::vector<std::string> stages; // the stage order the coordinator executes
-  std::string repo;                // the path as the user gave it
+  std::string workflow;             // entrypoint.workflow
+  std::vector<std::string> stages;  // the stage order the coordinator executes
+  std::string repo;                 // the path as the user gave it
   std::string head_rev = "HEAD";
-  std::string base_rev;            // empty: audit everything at head
+  std::string base_rev;             // empty: audit everything at head
+  audit_options audit;
 };
 
 // What ingest learned about the repository. Pins the commits of the run.
@@ -43,10 +44,17 @@ struct ingest_result {
   std::string head_rev;
   std::string head_commit;
   std::string head_tree;
-  int64_t head_time = 0;   // commit time, seconds since epoch
-  std::string base_commit; // git's empty tree when there is no base
+  int64_t head_time = 0;    // commit time, seconds since epoch
+  std::string base_commit;  // git's empty tree when there is no base
   uint64_t file_count = 0;
   uint64_t total_bytes = 0;
+  std::string mode;                    // full | diff | history ("" when not listed)
+  std::vector<file_entry> files;       // full: every blob at head
+  std::vector<changed_file> changes;   // diff: base..head
+  std::vector<std::string> commits;    // history: every commit reachable from head
+  std::vector<std::string> package_scripts;  // script names in package.json at head
+  bool has_package_json = false;
+  bool has_pnpm_lock = false;
 };
 
 struct artifact_ref {
@@ -69,6 +77,8 @@ struct ingest_request {
   std::string repo;
   std::string head_rev;
   std::string base_rev;
+  bool list_files = false;  // list what to audit (full, diff or history)
+  bool history = false;
 };
 
 // A stage transition. status: started | completed | failed | skipped.
@@ -78,8 +88,7 @@ struct stage_event {
   std::string detail;
 };
 
-// Everything the reporter needs to write report.md: it renders, it decides
-// nothing.
+// Everything the reporter needs: it renders, it decides nothing.
 struct report_request {
   std::string call_id;
   std::string run_id;
@@ -94,10 +103,12 @@ struct report_request {
   uint64_t file_count = 0;
   uint64_t total_bytes = 0;
   std::vector<stage_event> stages;
-  std::string status;     // the run status this report states
+  std::string status;  // the run status this report states
   int exit_code = 0;
-  std::string reason;     // why it ended so (empty on success)
+  std::string reason;  // why it ended so (empty on success)
   std::string failure_kind;
+  bool audit_enabled = false;
+  audit_report audit;
 };
 
 // The coordinator's last word: how the run ended.
@@ -109,24 +120,19 @@ struct run_outcome {
   std::vector<artifact_ref> artifacts;
 };
 
-// --- JSON forms (the run log) ----------------------------------------------
-
-void to_json(nlohmann::json& j, const run_start& x);
-void from_json(const nlohmann::json& j, run_start& x);
-void to_json(nlohmann::json& j, const ingest_request& x);
-void from_json(const nlohmann::json& j, ingest_request& x);
-void to_json(nlohmann::json& j, const ingest_result& x);
-void from_json(const nlohmann::json& j, ingest_result& x);
-void to_json(nlohmann::json& j, const artifact_ref& x);
-void from_json(const nlohmann::json& j, artifact_ref& x);
-void to_json(nlohmann::json& j, const report_request& x);
-void from_json(const nlohmann::json& j, report_request& x);
-void to_json(nlohmann::json& j, const report_result& x);
-void from_json(const nlohmann::json& j, report_result& x);
-void to_json(nlohmann::json& j, const stage_event& x);
-void from_json(const nlohmann::json& j, stage_event& x);
-void to_json(nlohmann::json& j, const run_outcome& x);
-void from_json(const nlohmann::json& j, run_outcome& x);
+CASM_JSON(run_start, run_id, started_at, template_id, template_hash, workflow, stages, repo,
+          head_rev, base_rev, audit)
+CASM_JSON(ingest_result, call_id, ok, error_kind, error, repo_path, bare, shallow, head_rev,
+          head_commit, head_tree, head_time, base_commit, file_count, total_bytes, mode, files,
+          changes, commits, package_scripts, has_package_json, has_pnpm_lock)
+CASM_JSON(artifact_ref, name, sha256, bytes)
+CASM_JSON(report_result, call_id, ok, error, artifacts)
+CASM_JSON(ingest_request, call_id, repo, head_rev, base_rev, list_files, history)
+CASM_JSON(stage_event, stage, status, detail)
+CASM_JSON(report_request, call_id, run_id, template_id, started_at, repo, head_rev, head_commit,
+          base_commit, bare, shallow, file_count, total_bytes, stages, status, exit_code, reason,
+          failure_kind, audit_enabled, audit)
+CASM_JSON(run_outcome, status, exit_code, reason, failure_kind, artifacts)
 
 // The event `type` under which each message is recorded. The complete table
 // is docs/events.md; tests check every emitted type is listed there.
@@ -134,6 +140,12 @@ template <class T> struct event_type;
 template <> struct event_type<run_start> { static constexpr const char* value = "run.started"; };
 template <> struct event_type<ingest_request> { static constexpr const char* value = "ingest.requested"; };
 template <> struct event_type<ingest_result> { static constexpr const char* value = "ingest.completed"; };
+template <> struct event_type<review_request> { static constexpr const char* value = "review.requested"; };
+template <> struct event_type<review_result> { static constexpr const char* value = "review.completed"; };
+template <> struct event_type<fix_request> { static constexpr const char* value = "fix.requested"; };
+template <> struct event_type<fix_result> { static constexpr const char* value = "fix.completed"; };
+template <> struct event_type<validate_request> { static constexpr const char* value = "validate.requested"; };
+template <> struct event_type<validate_result> { static constexpr const char* value = "validate.completed"; };
 template <> struct event_type<report_request> { static constexpr const char* value = "report.requested"; };
 template <> struct event_type<report_result> { static constexpr const char* value = "report.completed"; };
 template <> struct event_type<stage_event> { static constexpr const char* value = "stage.transition"; };

@@ -1,59 +1,48 @@
 // CAF inspect() overloads for every message of the protocol, so that CAF can
-// serialize them (to_string, remoting). Field order matches the structs.
+// serialize them (to_string, remoting). Each uses the same field list as the
+// message's JSON form (messages/data/).
 #pragma once
 
 #include <caf/meta/type_name.hpp>
 
 #include "messages/data/workflow.h"
 
+#define CASM_INSPECT_FIELD(field) x.field
+#define CASM_INSPECT(Type, ...)                                                        \
+  template <class Inspector>                                                           \
+  typename Inspector::result_type inspect(Inspector& f, Type& x) {                     \
+    return f(caf::meta::type_name("casm." #Type),                                      \
+             CASM_FOR_EACH_LIST(CASM_INSPECT_FIELD, __VA_ARGS__));                     \
+  }
+
 namespace casm::messages {
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, run_start& x) {
-  return f(caf::meta::type_name("casm.run_start"), x.run_id, x.started_at, x.template_id,
-           x.template_hash, x.workflow, x.stages, x.repo, x.head_rev, x.base_rev);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, ingest_request& x) {
-  return f(caf::meta::type_name("casm.ingest_request"), x.call_id, x.repo, x.head_rev,
-           x.base_rev);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, ingest_result& x) {
-  return f(caf::meta::type_name("casm.ingest_result"), x.call_id, x.ok, x.error_kind, x.error,
-           x.repo_path, x.bare, x.shallow, x.head_rev, x.head_commit, x.head_tree, x.head_time,
-           x.base_commit, x.file_count, x.total_bytes);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, artifact_ref& x) {
-  return f(caf::meta::type_name("casm.artifact_ref"), x.name, x.sha256, x.bytes);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, stage_event& x) {
-  return f(caf::meta::type_name("casm.stage_event"), x.stage, x.status, x.detail);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, report_request& x) {
-  return f(caf::meta::type_name("casm.report_request"), x.call_id, x.run_id, x.template_id,
-           x.started_at, x.repo, x.head_rev, x.head_commit, x.base_commit, x.bare, x.shallow,
-           x.file_count, x.total_bytes, x.stages, x.status, x.exit_code, x.reason,
-           x.failure_kind);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, report_result& x) {
-  return f(caf::meta::type_name("casm.report_result"), x.call_id, x.ok, x.error, x.artifacts);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, run_outcome& x) {
-  return f(caf::meta::type_name("casm.run_outcome"), x.status, x.exit_code, x.reason,
-           x.failure_kind, x.artifacts);
-}
+CASM_INSPECT(skipped_file, path, reason, bytes, detail)
+CASM_INSPECT(finding, rule_id, family, level, path, line, column, end_column, fingerprint, preview, message, commit, secret, fixable)
+CASM_INSPECT(audit_scope, tool_version, rule_pack_hash, run_id, mode, repo, head_commit, base_commit, files_scanned, bytes_scanned, commits_scanned, skipped, suppressed_inline, suppressed_allowlist, suppressed_baseline)
+CASM_INSPECT(file_entry, path, oid, size, mode)
+CASM_INSPECT(line_range, first, last)
+CASM_INSPECT(hunk_info, old_start, old_lines, new_start, new_lines, sha256)
+CASM_INSPECT(changed_file, path, old_path, status, old_oid, new_oid, size, binary, added, hunks)
+CASM_INSPECT(audit_options, enabled, history, write_branch, fail_on, max_file_bytes, reviewers, preview_chars, allow_paths, allow_fingerprints, baseline_fingerprints, sensitive_paths, dependency_files, manifest_version, allow_commands, validate_commands, allow_network, sandbox_mode, command_timeout_seconds, validator_enabled, fixer_enabled)
+CASM_INSPECT(review_request, call_id, shard, repo_path, mode, files, changes, commits, max_file_bytes, preview_chars)
+CASM_INSPECT(review_result, call_id, shard, ok, error, findings, skipped, files_scanned, bytes_scanned, commits_scanned, suppressed_inline)
+CASM_INSPECT(fix_file, path, oid, mode, strip_lines, add_final_newline, secret_lines)
+CASM_INSPECT(suggestion, path, rule_id, line, reason)
+CASM_INSPECT(fix_request, call_id, run_id, repo_path, head_commit, files, write_branch, branch)
+CASM_INSPECT(fix_result, call_id, ok, failure_kind, error, files_changed, lines_changed, masked_lines, patch_sha256, patch_bytes, new_tree, new_commit, branch)
+CASM_INSPECT(command_report, command, status, exit_code, duration_s, sandboxed, network, output, truncated, reason, failure_kind)
+CASM_INSPECT(validate_request, call_id, run_id, repo_path, head_commit, files, commands, allow_commands, allow_network, sandbox_mode, timeout_seconds)
+CASM_INSPECT(validate_result, call_id, ok, status, failure_kind, error, worktree_created, commands)
+CASM_INSPECT(model_usage, task_id, task_type, provider, model, input_tokens, output_tokens, cost_usd, truth)
+CASM_INSPECT(audit_report, scope, findings, suggestions, fix_attempted, fix, validation_attempted, validation, outcome, usage)
+CASM_INSPECT(run_start, run_id, started_at, template_id, template_hash, workflow, stages, repo, head_rev, base_rev, audit)
+CASM_INSPECT(ingest_result, call_id, ok, error_kind, error, repo_path, bare, shallow, head_rev, head_commit, head_tree, head_time, base_commit, file_count, total_bytes, mode, files, changes, commits, package_scripts, has_package_json, has_pnpm_lock)
+CASM_INSPECT(artifact_ref, name, sha256, bytes)
+CASM_INSPECT(report_result, call_id, ok, error, artifacts)
+CASM_INSPECT(ingest_request, call_id, repo, head_rev, base_rev, list_files, history)
+CASM_INSPECT(stage_event, stage, status, detail)
+CASM_INSPECT(report_request, call_id, run_id, template_id, started_at, repo, head_rev, head_commit, base_commit, bare, shallow, file_count, total_bytes, stages, status, exit_code, reason, failure_kind, audit_enabled, audit)
+CASM_INSPECT(run_outcome, status, exit_code, reason, failure_kind, artifacts)
 
 }  // namespace casm::messages

@@ -23,12 +23,19 @@ using coordinator_actor = caf::typed_actor<caf::reacts_to<run_start>>;
 using supervisor_actor = caf::typed_actor<
   caf::replies_to<run_start>::with<run_outcome>,
   caf::replies_to<ingest_request>::with<ingest_result>,
+  caf::replies_to<review_request>::with<review_result>,
+  caf::replies_to<fix_request>::with<fix_result>,
+  caf::replies_to<validate_request>::with<validate_result>,
   caf::replies_to<report_request>::with<report_result>,
   caf::reacts_to<stage_event>,
   caf::reacts_to<run_outcome>>;
 
 // Stage agents: each performs one kind of effect.
 using ingest_actor = caf::typed_actor<caf::replies_to<ingest_request>::with<ingest_result>>;
+using reviewer_actor = caf::typed_actor<caf::replies_to<review_request>::with<review_result>>;
+using fixer_actor = caf::typed_actor<caf::replies_to<fix_request>::with<fix_result>>;
+using validator_actor =
+  caf::typed_actor<caf::replies_to<validate_request>::with<validate_result>>;
 using reporter_actor = caf::typed_actor<caf::replies_to<report_request>::with<report_result>>;
 
 }  // namespace casm::protocol

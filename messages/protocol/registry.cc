@@ -10,11 +10,26 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<run_start>("casm.run_start");
   cfg.add_message_type<ingest_request>("casm.ingest_request");
   cfg.add_message_type<ingest_result>("casm.ingest_result");
-  cfg.add_message_type<artifact_ref>("casm.artifact_ref");
+  cfg.add_message_type<review_request>("casm.review_request");
+  cfg.add_message_type<review_result>("casm.review_result");
+  cfg.add_message_type<fix_request>("casm.fix_request");
+  cfg.add_message_type<fix_result>("casm.fix_result");
+  cfg.add_message_type<validate_request>("casm.validate_request");
+  cfg.add_message_type<validate_result>("casm.validate_result");
   cfg.add_message_type<stage_event>("casm.stage_event");
   cfg.add_message_type<report_request>("casm.report_request");
   cfg.add_message_type<report_result>("casm.report_result");
   cfg.add_message_type<run_outcome>("casm.run_outcome");
+  cfg.add_message_type<finding>("casm.finding");
+  cfg.add_message_type<skipped_file>("casm.skipped_file");
+  cfg.add_message_type<audit_scope>("casm.audit_scope");
+  cfg.add_message_type<file_entry>("casm.file_entry");
+  cfg.add_message_type<changed_file>("casm.changed_file");
+  cfg.add_message_type<fix_file>("casm.fix_file");
+  cfg.add_message_type<command_report>("casm.command_report");
+  cfg.add_message_type<model_usage>("casm.model_usage");
+  cfg.add_message_type<audit_report>("casm.audit_report");
+  cfg.add_message_type<artifact_ref>("casm.artifact_ref");
 }
 
 }  // namespace casm::protocol

@@ -1,0 +1,197 @@
+#include "actors/agents/fixer.h"
+
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "actors/agents/git_access.h"
+#include "actors/supervisor/run_store.h"
+#include "messages/codec/digest.h"
+#include "policy/mechanical_fix.h"
+
+namespace casm::agents {
+
+using messages::fix_request;
+using messages::fix_result;
+
+namespace {
+
+constexpr const char* masked_line = "[casm: this line holds a secret finding and is masked]";
+
+// Renders one file's patch as unified diff text, masking context lines that
+// hold secret findings. Returns the number of masked lines.
+uint32_t render_patch(git_patch* patch, const std::string& path, const git_oid& old_id,
+                      const git_oid& new_id, uint32_t mode, const std::set<uint32_t>& secrets,
+                      std::string& out) {
+  char mode_text[16];
+  std::snprintf(mode_text, sizeof mode_text, "%o", mode);
+  out += "diff --git a/" + path + " b/" + path + "\n";
+  out += "index " + oid_hex(&old_id).substr(0, 12) + ".." + oid_hex(&new_id).substr(0, 12) +
+         " " + mode_text + "\n";
+  out += "--- a/" + path + "\n+++ b/" + path + "\n";
+  uint32_t masked = 0;
+  const size_t hunks = git_patch_num_hunks(patch);
+  for (size_t h = 0; h < hunks; ++h) {
+    const git_diff_hunk* hunk = nullptr;
+    size_t lines = 0;
+    git_patch_get_hunk(&hunk, &lines, patch, h);
+    out.append(hunk->header, hunk->header_len);
+    for (size_t l = 0; l < lines; ++l) {
+      const git_diff_line* line = nullptr;
+      git_patch_get_line_in_hunk(&line, patch, h, l);
+      std::string_view content(line->content, line->content_len);
+      switch (line->origin) {
+        case GIT_DIFF_LINE_CONTEXT:
+        case GIT_DIFF_LINE_ADDITION:
+        case GIT_DIFF_LINE_DELETION: {
+          const int ln = line->origin == GIT_DIFF_LINE_DELETION ? line->old_lineno : line->new_lineno;
+          out += line->origin;
+          if (line->origin == GIT_DIFF_LINE_CONTEXT && ln > 0 &&
+              secrets.count(static_cast<uint32_t>(ln))) {
+            out += masked_line;
+            out += '\n';
+            ++masked;
+          } else {
+            out.append(content);
+            if (content.empty() || content.back() != '\n') out += '\n';
+          }
+          break;
+        }
+        case GIT_DIFF_LINE_CONTEXT_EOFNL:
+        case GIT_DIFF_LINE_ADD_EOFNL:
+        case GIT_DIFF_LINE_DEL_EOFNL:
+          out += "\\ No newline at end of file\n";
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return masked;
+}
+
+}  // namespace
+
+fix_result apply_fixes(const fix_request& req, const std::filesystem::path& artifacts_dir) {
+  fix_result r;
+  r.call_id = req.call_id;
+  auto fail = [&](std::string why) {
+    r.ok = false;
+    r.failure_kind = "patch_apply";
+    r.error = std::move(why);
+    return r;
+  };
+  repo_ptr repo;
+  std::string error;
+  if (!open_repository(req.repo_path, repo, error)) return fail(error);
+
+  // Without --write-branch, every object we create lives in memory only.
+  git_ptr<git_odb, git_odb_free> odb;
+  if (git_repository_odb(odb.out(), repo.get()) != 0) return fail(git_error_text());
+  git_odb_backend* mempack = nullptr;
+  if (!req.write_branch) {
+    if (git_mempack_new(&mempack) != 0 || git_odb_add_backend(odb.get(), mempack, 999) != 0)
+      return fail("cannot set up the in-memory object store: " + git_error_text());
+  }
+
+  git_oid head_oid;
+  commit_ptr head;
+  tree_ptr head_tree;
+  if (!parse_oid(req.head_commit, head_oid) ||
+      git_commit_lookup(head.out(), repo.get(), &head_oid) != 0 ||
+      git_commit_tree(head_tree.out(), head.get()) != 0)
+    return fail("cannot read head commit " + req.head_commit + ": " + git_error_text());
+
+  git_ptr<git_index, git_index_free> index;
+  if (git_index_new(index.out()) != 0 || git_index_read_tree(index.get(), head_tree.get()) != 0)
+    return fail("cannot load the head tree: " + git_error_text());
+
+  std::string patch_text;
+  for (const auto& f : req.files) {
+    git_oid old_id;
+    blob_ptr blob;
+    if (!parse_oid(f.oid, old_id) || git_blob_lookup(blob.out(), repo.get(), &old_id) != 0)
+      return fail("cannot read " + f.path + " (" + f.oid + "): " + git_error_text());
+    std::string_view before(static_cast<const char*>(git_blob_rawcontent(blob.get())),
+                            static_cast<size_t>(git_blob_rawsize(blob.get())));
+    uint32_t changed = 0;
+    const std::string after = policy::apply_mechanical_fix(
+      before, policy::mechanical_fix{f.strip_lines, f.add_final_newline}, &changed);
+    if (changed == 0 || after == before) continue;
+    git_oid new_id;
+    if (git_blob_create_from_buffer(&new_id, repo.get(), after.data(), after.size()) != 0)
+      return fail("cannot write the fixed " + f.path + ": " + git_error_text());
+    git_index_entry entry{};
+    entry.mode = f.mode ? f.mode : GIT_FILEMODE_BLOB;
+    entry.id = new_id;
+    entry.path = f.path.c_str();
+    if (git_index_add(index.get(), &entry) != 0)
+      return fail("cannot stage the fixed " + f.path + ": " + git_error_text());
+    patch_ptr patch;
+    git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
+    if (git_patch_from_buffers(patch.out(), before.data(), before.size(), f.path.c_str(),
+                               after.data(), after.size(), f.path.c_str(), &dopts) != 0)
+      return fail("cannot diff " + f.path + ": " + git_error_text());
+    const std::set<uint32_t> secrets(f.secret_lines.begin(), f.secret_lines.end());
+    r.masked_lines += render_patch(patch.get(), f.path, old_id, new_id, entry.mode, secrets,
+                                   patch_text);
+    ++r.files_changed;
+    r.lines_changed += changed;
+  }
+
+  git_oid tree_id;
+  if (git_index_write_tree_to(&tree_id, index.get(), repo.get()) != 0)
+    return fail("cannot build the patched tree: " + git_error_text());
+  r.new_tree = oid_hex(&tree_id);
+
+  if (r.masked_lines > 0)
+    patch_text = "# casm: " + std::to_string(r.masked_lines) +
+                 " context line(s) holding secret findings are masked below, so this file "
+                 "may not apply as is;\n# --write-branch carries the real change.\n" +
+                 patch_text;
+  if (auto err = supervisor::write_file_atomic(artifacts_dir / "patch.diff", patch_text);
+      !err.empty())
+    return fail("cannot write patch.diff: " + err);
+  r.patch_sha256 = codec::sha256_hex(patch_text);
+  r.patch_bytes = patch_text.size();
+
+  if (req.write_branch && r.files_changed > 0) {
+    tree_ptr tree;
+    git_signature* sig = nullptr;
+    if (git_tree_lookup(tree.out(), repo.get(), &tree_id) != 0 ||
+        git_signature_now(&sig, "casm", "casm@localhost") != 0)
+      return fail("cannot prepare the commit: " + git_error_text());
+    const git_commit* parents[] = {head.get()};
+    git_oid commit_id;
+    const std::string message = "casm: mechanical fixes from run " + req.run_id + "\n\n" +
+                                std::to_string(r.lines_changed) + " line(s) in " +
+                                std::to_string(r.files_changed) + " file(s).\n";
+    int rc = git_commit_create(&commit_id, repo.get(), nullptr, sig, sig, nullptr,
+                               message.c_str(), tree.get(), 1, parents);
+    git_signature_free(sig);
+    if (rc != 0) return fail("cannot create the fix commit: " + git_error_text());
+    git_ptr<git_reference, git_reference_free> ref;
+    const std::string refname = "refs/heads/" + req.branch;
+    if (git_reference_create(ref.out(), repo.get(), refname.c_str(), &commit_id, 0,
+                             "casm: write-branch") != 0)
+      return fail("cannot create branch " + req.branch + ": " + git_error_text());
+    r.new_commit = oid_hex(&commit_id);
+    r.branch = req.branch;
+  }
+  if (mempack) git_mempack_reset(mempack);
+  r.ok = true;
+  return r;
+}
+
+protocol::fixer_actor::behavior_type fixer_agent(protocol::fixer_actor::pointer,
+                                                 std::filesystem::path artifacts_dir) {
+  return {
+    [artifacts_dir](const fix_request& req) { return apply_fixes(req, artifacts_dir); },
+  };
+}
+
+}  // namespace casm::agents

@@ -1,0 +1,48 @@
+// Small RAII and error helpers over libgit2, shared by the agents that read
+// (ingest, reviewer) and write (fixer) git objects. Every handle is owned by
+// one thread: libgit2 repositories are not shared between agents.
+#pragma once
+
+#include <git2.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace casm::agents {
+
+template <class T, void (*Free)(T*)>
+struct git_ptr {
+  T* p = nullptr;
+  git_ptr() = default;
+  git_ptr(const git_ptr&) = delete;
+  git_ptr& operator=(const git_ptr&) = delete;
+  git_ptr(git_ptr&& o) noexcept : p(o.p) { o.p = nullptr; }
+  ~git_ptr() {
+    if (p) Free(p);
+  }
+  T** out() { return &p; }
+  T* get() const { return p; }
+  explicit operator bool() const { return p != nullptr; }
+};
+
+using repo_ptr = git_ptr<git_repository, git_repository_free>;
+using blob_ptr = git_ptr<git_blob, git_blob_free>;
+using tree_ptr = git_ptr<git_tree, git_tree_free>;
+using commit_ptr = git_ptr<git_commit, git_commit_free>;
+using diff_ptr = git_ptr<git_diff, git_diff_free>;
+using patch_ptr = git_ptr<git_patch, git_patch_free>;
+
+// The message of libgit2's last error on this thread.
+std::string git_error_text();
+
+std::string oid_hex(const git_oid* oid);
+bool parse_oid(std::string_view hex, git_oid& out);
+
+// Opens the repository at exactly `path` (no search upwards).
+bool open_repository(const std::string& path, repo_ptr& out, std::string& error);
+
+// git's empty tree.
+constexpr const char* empty_tree_oid = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
+}  // namespace casm::agents

@@ -1,0 +1,152 @@
+// One field list per message, two encodings: JSON for the run log
+// (CASM_JSON, here) and CAF's inspect for the actor protocol (CASM_INSPECT,
+// messages/protocol/inspect.h). Strings go through codec::put_bytes, so bytes
+// that are not UTF-8 (paths, error text) survive exactly (a `<field>_b64`
+// twin appears only when needed).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "messages/codec/json_text.h"
+#include "messages/data/vocabulary.h"
+
+namespace casm::messages {
+
+inline void json_put(nlohmann::json& j, const char* key, const std::string& v) {
+  codec::put_bytes(j, key, v);
+}
+inline void json_put(nlohmann::json& j, const char* key, const std::vector<std::string>& v) {
+  auto arr = nlohmann::json::array();
+  for (const auto& s : v) arr.push_back(codec::display_text(s));
+  j[key] = std::move(arr);
+}
+inline void json_put(nlohmann::json& j, const char* key, severity v) {
+  j[key] = std::string(to_string(v));
+}
+template <class T>
+void json_put(nlohmann::json& j, const char* key, const T& v) {
+  j[key] = v;
+}
+
+inline void json_get(const nlohmann::json& j, const char* key, std::string& v) {
+  v = codec::get_bytes(j, key);
+}
+inline void json_get(const nlohmann::json& j, const char* key, std::vector<std::string>& v) {
+  v.clear();
+  if (auto it = j.find(key); it != j.end() && it->is_array())
+    for (const auto& s : *it) v.push_back(codec::unescape_bytes(s.get<std::string>()));
+}
+inline void json_get(const nlohmann::json& j, const char* key, severity& v) {
+  if (auto it = j.find(key); it != j.end() && it->is_string())
+    v = parse_severity(it->get<std::string>()).value_or(severity::info);
+}
+template <class T>
+void json_get(const nlohmann::json& j, const char* key, T& v) {
+  if (auto it = j.find(key); it != j.end() && !it->is_null()) it->get_to(v);
+}
+
+}  // namespace casm::messages
+
+#define CASM_PP_EXPAND(x) x
+#define CASM_FE_1(m, x) m(x)
+#define CASM_FE_2(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_1(m, __VA_ARGS__))
+#define CASM_FE_3(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_2(m, __VA_ARGS__))
+#define CASM_FE_4(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_3(m, __VA_ARGS__))
+#define CASM_FE_5(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_4(m, __VA_ARGS__))
+#define CASM_FE_6(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_5(m, __VA_ARGS__))
+#define CASM_FE_7(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_6(m, __VA_ARGS__))
+#define CASM_FE_8(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_7(m, __VA_ARGS__))
+#define CASM_FE_9(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_8(m, __VA_ARGS__))
+#define CASM_FE_10(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_9(m, __VA_ARGS__))
+#define CASM_FE_11(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_10(m, __VA_ARGS__))
+#define CASM_FE_12(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_11(m, __VA_ARGS__))
+#define CASM_FE_13(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_12(m, __VA_ARGS__))
+#define CASM_FE_14(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_13(m, __VA_ARGS__))
+#define CASM_FE_15(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_14(m, __VA_ARGS__))
+#define CASM_FE_16(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_15(m, __VA_ARGS__))
+#define CASM_FE_17(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_16(m, __VA_ARGS__))
+#define CASM_FE_18(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_17(m, __VA_ARGS__))
+#define CASM_FE_19(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_18(m, __VA_ARGS__))
+#define CASM_FE_20(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_19(m, __VA_ARGS__))
+#define CASM_FE_21(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_20(m, __VA_ARGS__))
+#define CASM_FE_22(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_21(m, __VA_ARGS__))
+#define CASM_FE_23(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_22(m, __VA_ARGS__))
+#define CASM_FE_24(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_23(m, __VA_ARGS__))
+#define CASM_FE_25(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_24(m, __VA_ARGS__))
+#define CASM_FE_26(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_25(m, __VA_ARGS__))
+#define CASM_FE_27(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_26(m, __VA_ARGS__))
+#define CASM_FE_28(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_27(m, __VA_ARGS__))
+#define CASM_FE_29(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_28(m, __VA_ARGS__))
+#define CASM_FE_30(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_29(m, __VA_ARGS__))
+#define CASM_FE_31(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_30(m, __VA_ARGS__))
+#define CASM_FE_32(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_31(m, __VA_ARGS__))
+#define CASM_FE_33(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_32(m, __VA_ARGS__))
+#define CASM_FE_34(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_33(m, __VA_ARGS__))
+#define CASM_FE_35(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_34(m, __VA_ARGS__))
+#define CASM_FE_36(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_35(m, __VA_ARGS__))
+#define CASM_FE_37(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_36(m, __VA_ARGS__))
+#define CASM_FE_38(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_37(m, __VA_ARGS__))
+#define CASM_FE_39(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_38(m, __VA_ARGS__))
+#define CASM_FE_40(m, x, ...) m(x) CASM_PP_EXPAND(CASM_FE_39(m, __VA_ARGS__))
+#define CASM_FL_1(m, x) m(x)
+#define CASM_FL_2(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_1(m, __VA_ARGS__))
+#define CASM_FL_3(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_2(m, __VA_ARGS__))
+#define CASM_FL_4(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_3(m, __VA_ARGS__))
+#define CASM_FL_5(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_4(m, __VA_ARGS__))
+#define CASM_FL_6(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_5(m, __VA_ARGS__))
+#define CASM_FL_7(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_6(m, __VA_ARGS__))
+#define CASM_FL_8(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_7(m, __VA_ARGS__))
+#define CASM_FL_9(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_8(m, __VA_ARGS__))
+#define CASM_FL_10(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_9(m, __VA_ARGS__))
+#define CASM_FL_11(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_10(m, __VA_ARGS__))
+#define CASM_FL_12(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_11(m, __VA_ARGS__))
+#define CASM_FL_13(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_12(m, __VA_ARGS__))
+#define CASM_FL_14(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_13(m, __VA_ARGS__))
+#define CASM_FL_15(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_14(m, __VA_ARGS__))
+#define CASM_FL_16(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_15(m, __VA_ARGS__))
+#define CASM_FL_17(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_16(m, __VA_ARGS__))
+#define CASM_FL_18(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_17(m, __VA_ARGS__))
+#define CASM_FL_19(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_18(m, __VA_ARGS__))
+#define CASM_FL_20(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_19(m, __VA_ARGS__))
+#define CASM_FL_21(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_20(m, __VA_ARGS__))
+#define CASM_FL_22(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_21(m, __VA_ARGS__))
+#define CASM_FL_23(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_22(m, __VA_ARGS__))
+#define CASM_FL_24(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_23(m, __VA_ARGS__))
+#define CASM_FL_25(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_24(m, __VA_ARGS__))
+#define CASM_FL_26(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_25(m, __VA_ARGS__))
+#define CASM_FL_27(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_26(m, __VA_ARGS__))
+#define CASM_FL_28(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_27(m, __VA_ARGS__))
+#define CASM_FL_29(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_28(m, __VA_ARGS__))
+#define CASM_FL_30(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_29(m, __VA_ARGS__))
+#define CASM_FL_31(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_30(m, __VA_ARGS__))
+#define CASM_FL_32(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_31(m, __VA_ARGS__))
+#define CASM_FL_33(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_32(m, __VA_ARGS__))
+#define CASM_FL_34(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_33(m, __VA_ARGS__))
+#define CASM_FL_35(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_34(m, __VA_ARGS__))
+#define CASM_FL_36(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_35(m, __VA_ARGS__))
+#define CASM_FL_37(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_36(m, __VA_ARGS__))
+#define CASM_FL_38(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_37(m, __VA_ARGS__))
+#define CASM_FL_39(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_38(m, __VA_ARGS__))
+#define CASM_FL_40(m, x, ...) m(x), CASM_PP_EXPAND(CASM_FL_39(m, __VA_ARGS__))
+#define CASM_PP_PICK(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, _33, _34, _35, _36, _37, _38, _39, _40, NAME, ...) NAME
+#define CASM_FOR_EACH(m, ...) CASM_PP_EXPAND(CASM_PP_PICK(__VA_ARGS__, CASM_FE_40, CASM_FE_39, CASM_FE_38, CASM_FE_37, CASM_FE_36, CASM_FE_35, CASM_FE_34, CASM_FE_33, CASM_FE_32, CASM_FE_31, CASM_FE_30, CASM_FE_29, CASM_FE_28, CASM_FE_27, CASM_FE_26, CASM_FE_25, CASM_FE_24, CASM_FE_23, CASM_FE_22, CASM_FE_21, CASM_FE_20, CASM_FE_19, CASM_FE_18, CASM_FE_17, CASM_FE_16, CASM_FE_15, CASM_FE_14, CASM_FE_13, CASM_FE_12, CASM_FE_11, CASM_FE_10, CASM_FE_9, CASM_FE_8, CASM_FE_7, CASM_FE_6, CASM_FE_5, CASM_FE_4, CASM_FE_3, CASM_FE_2, CASM_FE_1)(m, __VA_ARGS__))
+#define CASM_FOR_EACH_LIST(m, ...) CASM_PP_EXPAND(CASM_PP_PICK(__VA_ARGS__, CASM_FL_40, CASM_FL_39, CASM_FL_38, CASM_FL_37, CASM_FL_36, CASM_FL_35, CASM_FL_34, CASM_FL_33, CASM_FL_32, CASM_FL_31, CASM_FL_30, CASM_FL_29, CASM_FL_28, CASM_FL_27, CASM_FL_26, CASM_FL_25, CASM_FL_24, CASM_FL_23, CASM_FL_22, CASM_FL_21, CASM_FL_20, CASM_FL_19, CASM_FL_18, CASM_FL_17, CASM_FL_16, CASM_FL_15, CASM_FL_14, CASM_FL_13, CASM_FL_12, CASM_FL_11, CASM_FL_10, CASM_FL_9, CASM_FL_8, CASM_FL_7, CASM_FL_6, CASM_FL_5, CASM_FL_4, CASM_FL_3, CASM_FL_2, CASM_FL_1)(m, __VA_ARGS__))
+
+#define CASM_JSON_PUT_FIELD(field) ::casm::messages::json_put(j, #field, x.field);
+#define CASM_JSON_GET_FIELD(field) ::casm::messages::json_get(j, #field, x.field);
+
+// Declares to_json/from_json for `Type` from its field list.
+#define CASM_JSON(Type, ...)                                             \
+  inline void to_json(nlohmann::json& j, const Type& x) {                \
+    j = nlohmann::json::object();                                        \
+    CASM_FOR_EACH(CASM_JSON_PUT_FIELD, __VA_ARGS__)                      \
+  }                                                                      \
+  inline void from_json(const nlohmann::json& j, Type& x) {              \
+    CASM_FOR_EACH(CASM_JSON_GET_FIELD, __VA_ARGS__)                      \
+  }
+

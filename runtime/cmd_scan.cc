@@ -1,0 +1,283 @@
+// `casm scan PATH...`: the rule pack over plain files, no git and no actor
+// system, for pre-commit hooks and CI. Findings go to stdout as text,
+// issues.json or SARIF; errors to stderr as one sentence.
+//
+// Suppression happens in this order, each step counted in the audit scope:
+// --allow-path (the file is not read), `casm:allow` comments (the scanner),
+// --allow-fingerprint, then --baseline. --write-baseline records what is
+// left before the baseline step, so a rerun with that baseline is quiet.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "messages/codec/json_text.h"
+#include "messages/data/vocabulary.h"
+#include "policy/glob.h"
+#include "runtime/commands.h"
+#include "runtime/file_scan.h"
+#include "runtime/file_walk.h"
+#include "runtime/scanner_cache.h"
+#include "telemetry/baseline.h"
+#include "telemetry/issues_writer.h"
+
+namespace casm::runtime {
+
+namespace {
+
+namespace ex = messages::exit_code;
+using messages::finding;
+using messages::severity;
+using clock_type = std::chrono::steady_clock;
+
+std::string quoted(const std::string& path) { return "'" + codec::display_text(path) + "'"; }
+
+bool verbose(const global_options& g) {
+  return g.log_level == "info" || g.log_level == "debug" || g.log_level == "trace";
+}
+
+bool warnings_on(const global_options& g) {
+  return g.log_level != "error" && g.log_level != "off";
+}
+
+// Reads a whole small file (a baseline). False with `error` set on failure.
+bool read_text_file(const std::string& path, std::string& out, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = std::strerror(errno);
+    return false;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+// Writes via a temporary file and rename, so an interrupted write never
+// leaves half a baseline behind.
+bool write_text_file(const std::string& path, const std::string& text, std::string& error) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !(out << text) || !out.flush()) {
+      error = std::strerror(errno);
+      std::remove(tmp.c_str());
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = std::strerror(errno);
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+std::string text_report(const std::vector<finding>& findings, const messages::audit_scope& scope) {
+  std::string out;
+  std::map<severity, uint64_t> per_level;
+  for (const auto& f : findings) {
+    ++per_level[f.level];
+    out += codec::display_text(f.path);
+    out += ':' + std::to_string(f.line) + ':' + std::to_string(f.column) + ": ";
+    out += messages::to_string(f.level);
+    out += ' ' + f.rule_id + ' ' + codec::display_text(f.message);
+    if (!f.preview.empty()) out += "  [" + f.preview + "]";
+    if (!f.commit.empty()) out += " (commit " + f.commit + ")";
+    out += '\n';
+  }
+  std::map<std::string, uint64_t> per_reason;
+  for (const auto& s : scope.skipped) ++per_reason[s.reason];
+  std::string skipped;
+  for (const auto& [reason, n] : per_reason)
+    skipped += (skipped.empty() ? " (" : ", ") + std::to_string(n) + " " + reason;
+  if (!skipped.empty()) skipped += ")";
+  out += std::to_string(findings.size()) + (findings.size() == 1 ? " finding: " : " findings: ") +
+         std::to_string(per_level[severity::high]) + " high, " +
+         std::to_string(per_level[severity::medium]) + " medium, " +
+         std::to_string(per_level[severity::low]) + " low, " +
+         std::to_string(per_level[severity::info]) + " info; " +
+         std::to_string(scope.files_scanned) + (scope.files_scanned == 1 ? " file, " : " files, ") +
+         std::to_string(scope.bytes_scanned) +
+         " bytes scanned; " + std::to_string(scope.skipped.size()) + " skipped" + skipped +
+         "; suppressed: " + std::to_string(scope.suppressed_inline) + " inline, " +
+         std::to_string(scope.suppressed_allowlist) + " allowlist, " +
+         std::to_string(scope.suppressed_baseline) + " baseline\n";
+  return out;
+}
+
+void print_stdout(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int cmd_scan(const global_options& g, const scan_options& o) {
+  const auto started = clock_type::now();
+
+  // --- check every input before any work: one sentence, exit 2 -------------
+  std::optional<severity> fail_on;
+  if (!o.fail_on.empty()) {
+    fail_on = messages::parse_severity(o.fail_on);
+    if (!fail_on) {
+      print_error("--fail-on must be one of info, low, medium, high, not " + quoted(o.fail_on) +
+                  ".");
+      return ex::bad_input;
+    }
+  }
+  if (o.threads < 0) {
+    print_error("--threads must be 0 (one per core) or more, not " + std::to_string(o.threads) +
+                ".");
+    return ex::bad_input;
+  }
+  std::string error;
+  std::optional<policy::glob_set> allow_paths;
+  if (!o.allow_paths.empty()) {
+    size_t bad = 0;
+    allow_paths = policy::glob_set::compile(o.allow_paths, &error, &bad);
+    if (!allow_paths) {
+      print_error("--allow-path " + quoted(o.allow_paths[bad]) + " is not a valid glob: " + error);
+      return ex::bad_input;
+    }
+  }
+  std::set<std::string> allow_fingerprints;
+  for (const auto& fp : o.allow_fingerprints) {
+    if (!telemetry::is_fingerprint(fp)) {
+      print_error("--allow-fingerprint " + quoted(fp) +
+                  " is not a fingerprint (64 hex digits, as in issues.json).");
+      return ex::bad_input;
+    }
+    std::string lower = fp;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    allow_fingerprints.insert(lower);
+  }
+  std::set<std::string> baseline;
+  if (!o.baseline.empty()) {
+    std::string text;
+    if (!read_text_file(o.baseline, text, error)) {
+      print_error("cannot read the baseline file " + quoted(o.baseline) + ": " + error + ".");
+      return ex::bad_input;
+    }
+    baseline = telemetry::parse_baseline(text, &error);
+    if (!error.empty()) {
+      print_error("the baseline file " + quoted(o.baseline) + " is not valid: " + error + ".");
+      return ex::bad_input;
+    }
+  }
+  std::vector<bool> is_dir;
+  for (const auto& p : o.paths) {
+    struct stat st;
+    if (::stat(p.c_str(), &st) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR)
+        print_error("the scan path " + quoted(p) + " does not exist.");
+      else
+        print_error("cannot access the scan path " + quoted(p) + ": " + std::strerror(errno) +
+                    ".");
+      return ex::bad_input;
+    }
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+      print_error("the scan path " + quoted(p) + " is neither a regular file nor a directory.");
+      return ex::bad_input;
+    }
+    is_dir.push_back(S_ISDIR(st.st_mode));
+  }
+
+  // --- walk, then read and scan in parallel --------------------------------
+  file_list files;
+  for (size_t i = 0; i < o.paths.size(); ++i) files.add_root(o.paths[i], is_dir[i]);
+  const auto walked = clock_type::now();
+
+  const policy::scanner& scanner = builtin_scanner(g);
+  file_scan_settings settings;
+  settings.max_file_bytes = o.max_file_bytes;
+  settings.allow_paths = allow_paths ? &*allow_paths : nullptr;
+  settings.threads = o.threads > 0 ? static_cast<unsigned>(o.threads)
+                                   : std::max(1u, std::thread::hardware_concurrency());
+  file_scan_result scanned;
+  try {
+    scanned = scan_files(files, scanner, settings);
+  } catch (const std::exception& e) {
+    print_error(std::string("the scan failed: ") + e.what() + ".");
+    return ex::runtime_failure;
+  }
+  const auto done = clock_type::now();
+
+  messages::audit_scope scope;
+  scope.tool_version = CASM_VERSION;
+  scope.rule_pack_hash = scanner.pack_hash();
+  scope.mode = "files";
+  scope.files_scanned = scanned.files_scanned;
+  scope.bytes_scanned = scanned.bytes_scanned;
+  scope.suppressed_inline = scanned.suppressed_inline;
+  scope.skipped = std::move(scanned.skipped);
+  for (const auto& d : files.unreadable_dirs())
+    scope.skipped.push_back({d.path, "unreadable", 0, d.detail});
+  std::sort(scope.skipped.begin(), scope.skipped.end(), [](const auto& a, const auto& b) {
+    return a.path < b.path;
+  });
+  if (warnings_on(g))
+    for (const auto& s : scope.skipped)
+      if (s.reason == "unreadable")
+        std::fprintf(stderr, "casm: warning: cannot read %s: %s; it was not scanned.\n",
+                     quoted(s.path).c_str(), s.detail.c_str());
+
+  // --- suppression ---------------------------------------------------------
+  std::vector<finding> reported;
+  reported.reserve(scanned.findings.size());
+  for (auto& f : scanned.findings) {
+    if (allow_fingerprints.count(f.fingerprint)) ++scope.suppressed_allowlist;
+    else reported.push_back(std::move(f));
+  }
+  telemetry::sort_findings(reported);
+  if (!o.write_baseline.empty() &&
+      !write_text_file(o.write_baseline, telemetry::render_baseline(reported), error)) {
+    print_error("cannot write the baseline file " + quoted(o.write_baseline) + ": " + error + ".");
+    return ex::bad_input;
+  }
+  if (!baseline.empty()) {
+    std::vector<finding> kept;
+    for (auto& f : reported) {
+      if (baseline.count(f.fingerprint)) ++scope.suppressed_baseline;
+      else kept.push_back(std::move(f));
+    }
+    reported = std::move(kept);
+  }
+
+  // --- output and exit code ------------------------------------------------
+  if (o.json) print_stdout(telemetry::render_issues_json(reported, scope));
+  else if (o.sarif) print_stdout(telemetry::render_sarif(reported, scope, scanner.rules()));
+  else print_stdout(text_report(reported, scope));
+
+  if (verbose(g)) {
+    const double walk_s = std::chrono::duration<double>(walked - started).count();
+    const double scan_s = std::chrono::duration<double>(done - walked).count();
+    const double total_s = std::chrono::duration<double>(clock_type::now() - started).count();
+    std::fprintf(stderr,
+                 "casm: scan: %zu files, %.1f MB read in %.3f s (%.0f MB/s) on %u threads; "
+                 "walk %.3f s, total %.3f s.\n",
+                 files.size(), static_cast<double>(scanned.bytes_read) / 1e6, scan_s,
+                 scan_s > 0 ? static_cast<double>(scanned.bytes_read) / 1e6 / scan_s : 0.0,
+                 std::min<unsigned>(settings.threads,
+                                    static_cast<unsigned>(std::max<size_t>(1, files.size()))),
+                 walk_s, total_s);
+  }
+
+  if (fail_on)
+    for (const auto& f : reported)
+      if (f.level >= *fail_on) return ex::blocked;
+  return ex::ok;
+}
+
+}  // namespace casm::runtime
