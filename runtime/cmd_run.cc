@@ -23,6 +23,7 @@
 #include "messages/codec/timestamp.h"
 #include "messages/codec/ulid.h"
 #include "messages/data/vocabulary.h"
+#include "policy/rule_pack.h"
 #include "runtime/actor_boot.h"
 #include "runtime/commands.h"
 #include "runtime/home.h"
@@ -80,7 +81,7 @@ void print_summary(const messages::run_outcome& o, const std::string& run_id,
 // The audit's configuration: the manifest, the CLI flags, the ruleset's
 // fixer scope and the baseline file. All of it is recorded in run_start.
 bool fill_audit_options(const loaded_template& t, const run_options& opt,
-                        messages::audit_options& a) {
+                        messages::audit_options& a, loaded_ruleset& pinned_ruleset) {
   const auto& m = t.manifest;
   a.enabled = std::find(t.stages.begin(), t.stages.end(), "analyze") != t.stages.end();
   a.history = opt.history;
@@ -100,7 +101,9 @@ bool fill_audit_options(const loaded_template& t, const run_options& opt,
   a.command_timeout_seconds = m.command_timeout_seconds;
   a.validator_enabled = m.validator.enabled;
   a.fixer_enabled = m.fixer.enabled;
+  a.tool_version = CASM_VERSION;
   if (!a.enabled) return true;
+  a.rule_pack_hash = policy::rule_pack_hash();
 
   loaded_ruleset rs;
   std::vector<codec::config_error> errors;
@@ -108,6 +111,7 @@ bool fill_audit_options(const loaded_template& t, const run_options& opt,
     for (const auto& e : errors) print_error(e.to_string());
     return false;
   }
+  pinned_ruleset = rs;
   a.sensitive_paths = rs.rules.high_paths;
   if (rs.rules.dependency) a.dependency_files = rs.rules.dependency->files;
 
@@ -166,7 +170,8 @@ int cmd_run(const global_options& g, const run_options& opt) {
 
   // Every config error is found before a run exists.
   messages::audit_options audit;
-  if (!fill_audit_options(tmpl, opt, audit)) return ec::bad_input;
+  loaded_ruleset ruleset;
+  if (!fill_audit_options(tmpl, opt, audit, ruleset)) return ec::bad_input;
 
   supervisor::run_store store(resolve_home(g.home));
   const int64_t now = codec::wall_clock_ms();
@@ -206,6 +211,12 @@ int cmd_run(const global_options& g, const run_options& opt) {
                      {"template_source", codec::display_text(tmpl.source)},
                      {"manifest_version", tmpl.manifest.version},
                      {"workflow", tmpl.manifest.workflow}};
+  if (start.audit.enabled) {
+    scfg.pinned["rule_pack_hash"] = start.audit.rule_pack_hash;
+    scfg.pinned["ruleset_id"] = ruleset.id;
+    scfg.pinned["ruleset_hash"] = ruleset.hash;
+    scfg.pinned["ruleset_source"] = ruleset.source;
+  }
   scfg.initial_state.run_id = run_id;
   scfg.initial_state.status = "running";
   scfg.initial_state.template_id = tmpl.manifest.id;

@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 casm="$(CASM_BUILD_TARGET=casm bash "$root/scripts/build.sh")"
 demo="${TMPDIR:-/tmp}/casm-demo-repo"
 bash "$root/scripts/make-demo-repo.sh" "$demo"
-template="${CASM_TEMPLATE:-noop}"
+template="${CASM_TEMPLATE:-repo-auditor}"
 echo "== casm run --template $template --repo $demo"
 set +e
 out="$("$casm" run --template "$template" --repo "$demo")"

@@ -1,5 +1,7 @@
 #include "telemetry/run_story.h"
 
+#include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "messages/codec/json_text.h"
@@ -48,6 +50,47 @@ void run_story::add(const json& rec) {
       row->status = status;
       row->detail = p.value("detail", "");
     }
+  } else if (type == "report.requested" && p.value("audit_enabled", false)) {
+    audit_ = true;
+    const json& a = p.contains("audit") ? p["audit"] : json::object();
+    json by_sev = {{"high", 0}, {"medium", 0}, {"low", 0}, {"info", 0}};
+    std::map<std::string, int> by_rule;
+    if (a.contains("findings"))
+      for (const auto& f : a["findings"]) {
+        by_sev[f.value("level", "info")] = by_sev[f.value("level", "info")].get<int>() + 1;
+        ++by_rule[f.value("rule_id", "")];
+      }
+    json rules = json::object();
+    for (const auto& [k, v] : by_rule) rules[k] = v;
+    const json& sc = a.contains("scope") ? a["scope"] : json::object();
+    json skipped = json::object();
+    if (sc.contains("skipped"))
+      for (const auto& s : sc["skipped"]) {
+        const std::string reason = s.value("reason", "");
+        skipped[reason] = skipped.value(reason, 0) + 1;
+      }
+    audit_summary_ = {
+      {"mode", sc.value("mode", "")},
+      {"files_scanned", sc.value("files_scanned", uint64_t{0})},
+      {"bytes_scanned", sc.value("bytes_scanned", uint64_t{0})},
+      {"commits_scanned", sc.value("commits_scanned", uint64_t{0})},
+      {"rule_pack_hash", sc.value("rule_pack_hash", "")},
+      {"findings", a.contains("findings") ? a["findings"].size() : 0},
+      {"by_severity", by_sev},
+      {"by_rule", rules},
+      {"skipped", skipped},
+      {"suppressed", {{"inline", sc.value("suppressed_inline", 0)},
+                      {"allowlist", sc.value("suppressed_allowlist", 0)},
+                      {"baseline", sc.value("suppressed_baseline", 0)}}},
+      {"suggestions", a.contains("suggestions") ? a["suggestions"].size() : 0},
+      {"fix", a.value("fix_attempted", false) ? a["fix"] : json(nullptr)},
+      {"validation", a.value("validation_attempted", false) ? a["validation"] : json(nullptr)},
+      {"outcome", a.value("outcome", "")},
+    };
+    // Command output stays in the report; the story keeps the verdicts.
+    if (audit_summary_["validation"].is_object())
+      for (auto& c : audit_summary_["validation"]["commands"]) c.erase("output");
+    if (a.contains("usage")) usage_ = a["usage"];
   } else if (type == "run.completed" || type == "run.aborted") {
     completed_ = true;
     status_ = p.value("status", "");
@@ -80,9 +123,18 @@ json run_story::to_json() const {
   for (const auto& s : stages_)
     stages.push_back({{"stage", s.stage}, {"status", s.status}, {"detail", s.detail}});
   j["stages"] = stages;
+  j["audit"] = audit_ ? audit_summary_ : json(nullptr);
   j["policy"] = {{"decisions", json::array()}};
   j["routing"] = {{"tasks", json::array()}};
-  j["cost"] = {{"total_usd", 0.0}, {"truth", "calculated"}, {"calls", json::array()}};
+  double total = 0;
+  bool simulated = false;
+  for (const auto& u : usage_) {
+    total += u.value("cost_usd", 0.0);
+    simulated = simulated || u.value("truth", "") == "simulated";
+  }
+  j["cost"] = {{"total_usd", total},
+               {"truth", usage_.empty() ? "calculated" : (simulated ? "simulated" : "measured")},
+               {"calls", usage_}};
   j["artifacts"] = artifacts_;
   j["log"] = {{"verified", integrity_.verified}, {"events", integrity_.events},
               {"head", integrity_.head_hash}, {"torn_tail", integrity_.torn_tail}};
@@ -125,9 +177,63 @@ std::string run_story::to_text() const {
     o << buf << s.detail << "\n";
   }
 
+  if (audit_) {
+    const auto& a = audit_summary_;
+    const auto& sev = a["by_severity"];
+    o << "\nfindings\n  " << a["findings"].get<size_t>() << " (" << sev.value("high", 0)
+      << " high, " << sev.value("medium", 0) << " medium, " << sev.value("low", 0) << " low, "
+      << sev.value("info", 0) << " info) in " << a.value("files_scanned", 0) << " files, "
+      << a.value("bytes_scanned", 0) << " bytes (" << a.value("mode", "") << " audit)\n";
+    for (auto it = a["by_rule"].begin(); it != a["by_rule"].end(); ++it)
+      o << "  " << it.value().get<int>() << "  " << it.key() << "\n";
+    const auto& sup = a["suppressed"];
+    o << "  suppressed: " << sup.value("inline", 0) << " inline, " << sup.value("allowlist", 0)
+      << " allowlisted, " << sup.value("baseline", 0) << " baselined\n";
+    for (auto it = a["skipped"].begin(); it != a["skipped"].end(); ++it)
+      o << "  skipped: " << it.value().get<int>() << " " << it.key() << "\n";
+    o << "\nfix\n";
+    if (a["fix"].is_null()) {
+      o << "  none attempted (" << a.value("suggestions", 0) << " suggestions left to a human)\n";
+    } else {
+      const auto& f = a["fix"];
+      o << "  " << (f.value("ok", false) ? "patch.diff: " : "FAILED: ")
+        << f.value("lines_changed", 0) << " lines in " << f.value("files_changed", 0)
+        << " files, sha256 " << f.value("patch_sha256", "");
+      if (!f.value("branch", "").empty()) o << ", branch " << f.value("branch", "");
+      if (!f.value("error", "").empty()) o << ", " << f.value("error", "");
+      o << "\n  " << a.value("suggestions", 0) << " suggestions left to a human\n";
+    }
+    o << "\nvalidation\n";
+    if (a["validation"].is_null()) o << "  none ran\n";
+    else
+      for (const auto& c : a["validation"]["commands"])
+        o << "  " << c.value("command", "") << ": " << c.value("status", "") << " (exit "
+          << c.value("exit_code", -1) << (c.value("sandboxed", false) ? ", sandboxed" : ", NOT sandboxed")
+          << ")\n";
+    o << "  outcome " << a.value("outcome", "") << "\n";
+  }
   o << "\npolicy decisions\n  (none recorded: this workflow has no policy stage)\n";
-  o << "\nrouting choices\n  (none recorded: no model calls)\n";
-  o << "\ncost\n  total $0.00 (calculated: no model calls, no tool or infra cost lines)\n";
+  o << "\nrouting choices\n  (none recorded: no routed model calls)\n";
+  o << "\ncost\n";
+  if (usage_.empty()) {
+    o << "  total $0.00 (calculated: no model calls, no tool or infra cost lines)\n";
+  } else {
+    double total = 0;
+    for (const auto& u : usage_) {
+      char line[256];
+      std::snprintf(line, sizeof line, "  %s %-7s %s/%s in=%llu out=%llu $%.4f (%s)\n",
+                    u.value("task_id", "").c_str(), u.value("task_type", "").c_str(),
+                    u.value("provider", "").c_str(), u.value("model", "").c_str(),
+                    static_cast<unsigned long long>(u.value("input_tokens", uint64_t{0})),
+                    static_cast<unsigned long long>(u.value("output_tokens", uint64_t{0})),
+                    u.value("cost_usd", 0.0), u.value("truth", "").c_str());
+      o << line;
+      total += u.value("cost_usd", 0.0);
+    }
+    char t[64];
+    std::snprintf(t, sizeof t, "  total $%.4f\n", total);
+    o << t;
+  }
 
   o << "\nartifacts\n";
   if (artifacts_.empty()) o << "  (none)\n";

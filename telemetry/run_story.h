@@ -46,6 +46,11 @@ private:
   int exit_code_ = -1;
   std::string reason_, failure_kind_;
   nlohmann::json artifacts_ = nlohmann::json::array();
+  // The audit, as the report request stated it (findings summarized, never
+  // listed: issues.json has them).
+  bool audit_ = false;
+  nlohmann::json audit_summary_ = nlohmann::json::object();
+  nlohmann::json usage_ = nlohmann::json::array();
   log_integrity integrity_;
 };
 

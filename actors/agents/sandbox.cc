@@ -34,7 +34,8 @@ constexpr auto kill_grace = std::chrono::seconds(2);
 // that escaped the process group (unsandboxed only) may keep the pipe open.
 constexpr auto drain_grace = std::chrono::milliseconds(500);
 
-constexpr rlim_t data_limit = rlim_t{4} << 30;  // not RLIMIT_AS: V8's WebAssembly reservations exceed it
+constexpr rlim_t data_limit = rlim_t{4}
+                              << 30;  // not RLIMIT_AS: V8's WebAssembly reservations exceed it
 constexpr rlim_t file_size_limit = rlim_t{1} << 30;
 
 std::string masked_quote(std::string_view bytes) { return "'" + policy::redact_text(bytes) + "'"; }
@@ -79,8 +80,8 @@ bool looks_like_credential_name(std::string name) {
 
 std::vector<std::string> sandbox_environment(const sandbox_spec& spec, const fs::path& workdir) {
   std::map<std::string, std::string> env{
-      {"PATH", host_path()},  {"HOME", workdir.string()}, {"TMPDIR", "/tmp"},
-      {"LANG", "C.UTF-8"},    {"CI", "true"},
+      {"PATH", host_path()}, {"HOME", workdir.string()}, {"TMPDIR", "/tmp"}, {"LANG", "C.UTF-8"},
+      {"CI", "true"},
   };
   for (const auto& [name, value] : spec.extra_env) {
     if (name.empty() || name.find('=') != std::string::npos ||
@@ -100,8 +101,8 @@ std::vector<std::string> isolation_arguments(bool allow_network,
                                              const std::vector<fs::path>& hidden) {
   std::vector<std::string> a{"--die-with-parent", "--new-session", "--unshare-all"};
   if (allow_network) a.push_back("--share-net");
-  a.insert(a.end(), {"--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev", "--proc",
-                     "/proc", "--tmpfs", "/tmp"});
+  a.insert(a.end(), {"--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                     "--tmpfs", "/tmp"});
   for (const auto& h : hidden) {
     std::error_code ec;
     fs::path p = fs::canonical(h, ec);
@@ -119,7 +120,9 @@ std::vector<std::string> isolation_arguments(bool allow_network,
 class output_capture {
 public:
   explicit output_capture(size_t limit)
-      : limit_(std::max<size_t>(limit, 2)), head_keep_(limit_ / 2), tail_keep_(limit_ - head_keep_) {}
+      : limit_(std::max<size_t>(limit, 2)),
+        head_keep_(limit_ / 2),
+        tail_keep_(limit_ - head_keep_) {}
 
   void append(const char* p, size_t n) {
     total_ += n;
@@ -146,7 +149,8 @@ public:
       // Masking or escaping made it longer; it holds no secret any more, so
       // it may be cut anywhere safe for display.
       std::string head = cut_head(all.substr(0, head_keep_));
-      std::string tail = cut_tail(all.substr(all.size() - tail_keep_), all[all.size() - tail_keep_ - 1]);
+      std::string tail =
+          cut_tail(all.substr(all.size() - tail_keep_), all[all.size() - tail_keep_ - 1]);
       *truncated = true;
       return join(head, all.size() - head.size() - tail.size(), tail);
     }
@@ -165,7 +169,8 @@ public:
       head = std::move(h);
     }
     if (tail.size() > tail_keep_) {
-      std::string t = cut_tail(tail.substr(tail.size() - tail_keep_), tail[tail.size() - tail_keep_ - 1]);
+      std::string t =
+          cut_tail(tail.substr(tail.size() - tail_keep_), tail[tail.size() - tail_keep_ - 1]);
       omitted += tail.size() - t.size();
       tail = std::move(t);
     }
@@ -355,7 +360,9 @@ process_result run_process(const std::string& program, const std::vector<std::st
       ::kill(-pid, SIGKILL);
       ph = phase::killed;
     }
-    auto wake = ph == phase::running ? deadline : ph == phase::terminating ? kill_at : now + std::chrono::milliseconds(100);
+    auto wake = ph == phase::running       ? deadline
+                : ph == phase::terminating ? kill_at
+                                           : now + std::chrono::milliseconds(100);
     // Without a pidfd an exit is only seen by polling waitpid.
     if (pidfd < 0) wake = std::min(wake, now + std::chrono::milliseconds(20));
     auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count();
@@ -373,7 +380,9 @@ process_result run_process(const std::string& program, const std::vector<std::st
   ::kill(-pid, SIGKILL);
   const auto drain_until = clock_type::now() + drain_grace;
   while (out[0] >= 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(drain_until - clock_type::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(drain_until - clock_type::now())
+            .count();
     if (left <= 0) break;
     pollfd fd{out[0], POLLIN, 0};
     ::poll(&fd, 1, static_cast<int>(left));
@@ -452,8 +461,8 @@ bool bwrap_available() { return !usable_bwrap("").empty(); }
 
 std::vector<std::string> bwrap_arguments(const sandbox_spec& spec, const fs::path& workdir) {
   std::vector<std::string> a = isolation_arguments(spec.allow_network, spec.hidden_paths);
-  a.insert(a.end(), {"--bind", workdir.string(), workdir.string(), "--chdir", workdir.string(),
-                     "--"});
+  a.insert(a.end(),
+           {"--bind", workdir.string(), workdir.string(), "--chdir", workdir.string(), "--"});
   return a;
 }
 
@@ -469,7 +478,8 @@ command_outcome run_validation_command(const sandbox_spec& spec) {
   };
 
   if (split_command(spec.command).empty())
-    return stop("refused", "policy_rejected", "the validation command is empty, so nothing was run");
+    return stop("refused", "policy_rejected",
+                "the validation command is empty, so nothing was run");
   if (size_t at = first_metacharacter(spec.command); at != std::string_view::npos)
     return stop("refused", "policy_rejected",
                 "the command " + shown + " contains " + describe_byte(spec.command[at]) +
@@ -496,7 +506,8 @@ command_outcome run_validation_command(const sandbox_spec& spec) {
   if (bwrap.empty() && spec.mode == "strict")
     return stop("sandbox_unavailable", "sandbox_unavailable",
                 "bubblewrap (bwrap) cannot build a sandbox on this machine and "
-                "runtime.sandbox.mode is strict, so " + shown + " was not run");
+                "runtime.sandbox.mode is strict, so " +
+                    shown + " was not run");
 
   const std::vector<std::string> words = split_command(spec.command);
   const std::vector<std::string> env = sandbox_environment(spec, workdir);
@@ -541,8 +552,8 @@ command_outcome run_validation_command(const sandbox_spec& spec) {
     o.exit_code = 128 + WTERMSIG(r.wait_status);
   if (r.timed_out)
     return stop("timed_out", "validation_command",
-                "the command " + shown + " ran longer than " +
-                    std::to_string(timeout.count()) + " s and was killed");
+                "the command " + shown + " ran longer than " + std::to_string(timeout.count()) +
+                    " s and was killed");
   if (o.exit_code == 0) {
     o.status = "passed";
     return o;

@@ -83,9 +83,12 @@ std::optional<owner_record> read_owner(const fs::path& root) {
   owner_record r;
   std::string key, value;
   while (in >> key >> value) {
-    if (key == "pid") r.pid = static_cast<pid_t>(std::strtol(value.c_str(), nullptr, 10));
-    else if (key == "start") r.start = value;
-    else if (key == "boot") r.boot = value;
+    if (key == "pid")
+      r.pid = static_cast<pid_t>(std::strtol(value.c_str(), nullptr, 10));
+    else if (key == "start")
+      r.start = value;
+    else if (key == "boot")
+      r.boot = value;
   }
   if (r.pid <= 0) return std::nullopt;
   return r;
@@ -134,8 +137,8 @@ bool remove_directory(const fs::path& root, std::string* error) {
 bool valid_run_id(const std::string& id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '-'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-'))
       return false;
   return true;
 }
@@ -200,7 +203,8 @@ bool split_path(const std::string& path, std::vector<std::string>& parts) {
   size_t start = 0;
   for (;;) {
     size_t slash = path.find('/', start);
-    std::string part = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string part =
+        path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (!valid_entry_name(part)) return false;
     parts.push_back(std::move(part));
     if (slash == std::string::npos) return true;
@@ -238,7 +242,8 @@ public:
                       display_quote(path) + ": " + git_error_text());
         if (::mkdirat(dirfd, name.c_str(), 0777) != 0)
           return fail_errno("cannot create the directory", path);
-        fd_guard child(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        fd_guard child(
+            ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (child.fd < 0) return fail_errno("cannot open the directory", path);
         ++stats_.directories;
         if (!write_tree(sub.get(), child.fd, path, depth + 1)) return false;
@@ -300,7 +305,8 @@ public:
     for (const auto& [path, content] : overrides_) {
       if (consumed_.count(path)) continue;
       if (!content)
-        return fail("the override deletes " + display_quote(path) + ", which the tree does not have");
+        return fail("the override deletes " + display_quote(path) +
+                    ", which the tree does not have");
       split_path(path, parts);  // validated up front
       int dirfd = destfd;
       std::vector<std::unique_ptr<fd_guard>> opened;
@@ -339,8 +345,8 @@ private:
   bool read_blob(const git_tree_entry* e, const std::string& path,
                  git_ptr<git_blob, git_blob_free>& blob) {
     if (git_blob_lookup(blob.out(), repo_, git_tree_entry_id(e)) == 0) return true;
-    return fail("cannot read the blob " + oid_hex(git_tree_entry_id(e)) + " of " + display_quote(path) +
-                " (corrupt or missing object): " + git_error_text());
+    return fail("cannot read the blob " + oid_hex(git_tree_entry_id(e)) + " of " +
+                display_quote(path) + " (corrupt or missing object): " + git_error_text());
   }
 
   bool write_file(int dirfd, const std::string& name, const std::string& path,
@@ -348,7 +354,8 @@ private:
     fd_guard fd(::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                          executable ? 0777 : 0666));
     if (fd.fd < 0) return fail_errno("cannot create the file", path);
-    if (!write_all(fd.fd, bytes.data(), bytes.size())) return fail_errno("cannot write the file", path);
+    if (!write_all(fd.fd, bytes.data(), bytes.size()))
+      return fail_errno("cannot write the file", path);
     const int rc = ::close(fd.fd);
     fd.fd = -1;
     if (rc != 0) return fail_errno("cannot write the file", path);
@@ -536,8 +543,8 @@ bool export_tree_with_overrides(const std::string& repo_path, const std::string&
     return fail("the tree id " + display_quote(tree_oid_hex) + " is not 40 hex digits");
   git_ptr<git_object, git_object_free> obj;
   if (git_object_lookup(obj.out(), repo.get(), &oid, GIT_OBJECT_ANY) != 0)
-    return fail("the object " + tree_oid_hex + " is not in the repository " + display_quote(repo_path) +
-                ": " + git_error_text());
+    return fail("the object " + tree_oid_hex + " is not in the repository " +
+                display_quote(repo_path) + ": " + git_error_text());
   git_ptr<git_object, git_object_free> tree;
   if (git_object_peel(tree.out(), obj.get(), GIT_OBJECT_TREE) != 0)
     return fail("the object " + tree_oid_hex + " in " + display_quote(repo_path) +
@@ -560,7 +567,8 @@ bool export_tree_with_overrides(const std::string& repo_path, const std::string&
     while (dirent* e = ::readdir(d))
       if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) empty = false;
     ::closedir(d);
-    if (!empty) return fail("the export directory " + display_quote(dest.string()) + " is not empty");
+    if (!empty)
+      return fail("the export directory " + display_quote(dest.string()) + " is not empty");
   }
 
   tree_exporter exporter(repo.get(), overrides, st, err);

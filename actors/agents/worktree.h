@@ -33,8 +33,7 @@ public:
   // sentence in `error`.
   static std::optional<worktree> create(const std::string& run_id, std::string* error);
   static std::optional<worktree> create(const std::string& run_id,
-                                        const std::filesystem::path& temp_dir,
-                                        std::string* error);
+                                        const std::filesystem::path& temp_dir, std::string* error);
 
   worktree(worktree&& other) noexcept;
   worktree& operator=(worktree&& other) noexcept;
@@ -67,11 +66,11 @@ size_t remove_stale_worktrees();
 size_t remove_stale_worktrees(const std::filesystem::path& temp_dir);
 
 struct export_stats {
-  uint64_t files = 0;        // regular files written (executables included)
+  uint64_t files = 0;  // regular files written (executables included)
   uint64_t executables = 0;
   uint64_t symlinks = 0;
-  uint64_t directories = 0;  // below the destination
-  uint64_t bytes = 0;        // file bytes written
+  uint64_t directories = 0;         // below the destination
+  uint64_t bytes = 0;               // file bytes written
   uint64_t submodules_skipped = 0;  // commit entries: an empty directory is made, as git does
   uint64_t symlinks_skipped = 0;    // targets that could leave the destination
   uint64_t overridden = 0;          // files written from overrides (new ones included)
@@ -106,9 +105,8 @@ bool export_tree(const std::string& repo_path, const std::string& tree_oid_hex,
 // the tree lacks, or is not a valid relative path fails the export. This is
 // how head + a patch is materialized without writing objects.
 bool export_tree_with_overrides(const std::string& repo_path, const std::string& tree_oid_hex,
-                                const tree_overrides& overrides,
-                                const std::filesystem::path& dest, export_stats* stats,
-                                std::string* error);
+                                const tree_overrides& overrides, const std::filesystem::path& dest,
+                                export_stats* stats, std::string* error);
 
 // A single tree entry name that may be written: not empty, ".", "..", ".git"
 // (any case), and without '/'.

@@ -308,6 +308,8 @@ report_request workflow_engine::make_report_request() {
     auto& a = q.audit;
     a.scope = merged_.scope;
     a.scope.run_id = start_.run_id;
+    a.scope.tool_version = start_.audit.tool_version;
+    a.scope.rule_pack_hash = start_.audit.rule_pack_hash;
     a.scope.mode = ingest_.mode;
     a.scope.repo = start_.repo;
     a.scope.head_commit = ingest_.head_commit;

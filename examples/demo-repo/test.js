@@ -1,3 +1,4 @@
-const assert = require('assert');
-assert.strictEqual(1 + 1, 2);
-console.log('tests passed');
+const assert = require("assert");
+const { render } = require("./src/render");
+assert.strictEqual(render("/x"), "hello from /x\n");
+console.log("tests passed");

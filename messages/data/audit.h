@@ -66,6 +66,9 @@ struct audit_options {
   int64_t command_timeout_seconds = 900;
   bool validator_enabled = true;
   bool fixer_enabled = true;
+  // pinned versions, stamped into every artifact's scope
+  std::string tool_version;
+  std::string rule_pack_hash;
 };
 
 struct review_request {
@@ -211,7 +214,8 @@ CASM_JSON(changed_file, path, old_path, status, old_oid, new_oid, size, binary, 
 CASM_JSON(audit_options, enabled, history, write_branch, fail_on, max_file_bytes, reviewers,
           preview_chars, allow_paths, allow_fingerprints, baseline_fingerprints, sensitive_paths,
           dependency_files, manifest_version, allow_commands, validate_commands, allow_network,
-          sandbox_mode, command_timeout_seconds, validator_enabled, fixer_enabled)
+          sandbox_mode, command_timeout_seconds, validator_enabled, fixer_enabled, tool_version,
+          rule_pack_hash)
 CASM_JSON(review_request, call_id, shard, repo_path, mode, files, changes, commits,
           max_file_bytes, preview_chars)
 CASM_JSON(review_result, call_id, shard, ok, error, findings, skipped, files_scanned,

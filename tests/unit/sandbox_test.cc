@@ -25,7 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string aws_key() { return "AK" + std::string("IA") + "Q2W3E4R5T6Y7U8I9"; }
-std::string ghp_token() { return "gh" + std::string("p_") + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"; }
+std::string ghp_token() {
+  return "gh" + std::string("p_") + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5";
+}
 
 sandbox_spec spec_for(const std::string& command, const fs::path& workdir) {
   sandbox_spec s;
@@ -36,9 +38,9 @@ sandbox_spec spec_for(const std::string& command, const fs::path& workdir) {
   return s;
 }
 
-#define REQUIRE_BWRAP()                                                         \
-  do {                                                                          \
-    if (!bwrap_available()) GTEST_SKIP() << "bubblewrap cannot run here";       \
+#define REQUIRE_BWRAP()                                                   \
+  do {                                                                    \
+    if (!bwrap_available()) GTEST_SKIP() << "bubblewrap cannot run here"; \
   } while (0)
 
 // Whether some process runs exactly `argv` (its /proc cmdline).
@@ -59,10 +61,27 @@ bool process_running(const std::vector<std::string>& argv) {
 // --- command parsing ------------------------------------------------------
 
 TEST(SandboxTest, ShellMetacharactersAreDetected) {
-  for (const char* bad : {"echo hi; rm -rf /", "a && b", "a | b", "a > f", "a < f", "echo `id`",
-                          "echo $HOME", "echo $(id)", "a {b}", "ls [ab]", "ls *", "ls ?",
-                          "a!", "cd ~", "a # c", "a\\b", "echo 'x'", "echo \"x\"",
-                          "a\nb", "a\rb", "a & b"})
+  for (const char* bad : {"echo hi; rm -rf /",
+                          "a && b",
+                          "a | b",
+                          "a > f",
+                          "a < f",
+                          "echo `id`",
+                          "echo $HOME",
+                          "echo $(id)",
+                          "a {b}",
+                          "ls [ab]",
+                          "ls *",
+                          "ls ?",
+                          "a!",
+                          "cd ~",
+                          "a # c",
+                          "a\\b",
+                          "echo 'x'",
+                          "echo \"x\"",
+                          "a\nb",
+                          "a\rb",
+                          "a & b"})
     EXPECT_TRUE(has_shell_metacharacters(bad)) << bad;
   EXPECT_TRUE(has_shell_metacharacters(std::string("a\0b", 3)));
   for (const char* good : {"npm test", "pnpm -s test", "npm run lint", "make -j2 check",
@@ -71,7 +90,8 @@ TEST(SandboxTest, ShellMetacharactersAreDetected) {
 }
 
 TEST(SandboxTest, SplitCommandOnBlanks) {
-  EXPECT_EQ(split_command("  npm   test\t--ci "), (std::vector<std::string>{"npm", "test", "--ci"}));
+  EXPECT_EQ(split_command("  npm   test\t--ci "),
+            (std::vector<std::string>{"npm", "test", "--ci"}));
   EXPECT_TRUE(split_command(" \t ").empty());
 }
 
@@ -337,9 +357,7 @@ TEST(SandboxTest, EnvironmentIsMinimalAndHoldsNoKeys) {
   test::temp_dir dir;
   ::setenv("CASM_SANDBOX_TEST_LEAK", "parent-value", 1);
   sandbox_spec s = spec_for("env", dir.path());
-  s.extra_env = {{"FOO", "bar"},
-                 {"OPENAI_API_KEY", "not-even-a-key"},
-                 {"HARMLESS", aws_key()}};
+  s.extra_env = {{"FOO", "bar"}, {"OPENAI_API_KEY", "not-even-a-key"}, {"HARMLESS", aws_key()}};
   command_outcome o = run_validation_command(s);
   ::unsetenv("CASM_SANDBOX_TEST_LEAK");
   ASSERT_EQ(o.status, "passed") << o.output;

@@ -57,9 +57,10 @@ std::string make_sample_repo(const fs::path& repo) {
   test::spit(repo / "empty", "");
   test::spit(repo / "bin" / "run.sh", "#!/bin/sh\necho run\n");
   test::spit(repo / "sub" / "deep" / "x.bin", std::string("\0\1\2\xff\n", 5));
-  EXPECT_EQ(sh(repo, "git init -q . && chmod +x bin/run.sh && ln -s a.txt link && "
-                     "ln -s ../a.txt sub/up && ln -s /etc/passwd abs && "
-                     "ln -s ../../outside sub/esc && git add -A && git commit -qm init"),
+  EXPECT_EQ(sh(repo,
+               "git init -q . && chmod +x bin/run.sh && ln -s a.txt link && "
+               "ln -s ../a.txt sub/up && ln -s /etc/passwd abs && "
+               "ln -s ../../outside sub/esc && git add -A && git commit -qm init"),
             0);
   return sh_out(repo, "git rev-parse HEAD");
 }
@@ -96,8 +97,8 @@ TEST(WorktreeTest, ExportWritesBytesModesAndSymlinks) {
 
   // A tree id works as well as a commit id.
   const std::string tree = sh_out(tmp.path() / "repo", "git rev-parse HEAD^{tree}");
-  ASSERT_TRUE(export_tree((tmp.path() / "repo").string(), tree, tmp.path() / "out2", nullptr,
-                          &error))
+  ASSERT_TRUE(
+      export_tree((tmp.path() / "repo").string(), tree, tmp.path() / "out2", nullptr, &error))
       << error;
   EXPECT_EQ(test::slurp(tmp.path() / "out2" / "a.txt"), "hello\n");
 }
@@ -207,8 +208,8 @@ TEST(WorktreeTest, ExportRejectsBadInput) {
   EXPECT_NE(error.find("40 hex"), std::string::npos) << error;
   EXPECT_FALSE(export_tree(repo, std::string(40, 'a'), tmp.path() / "o2", nullptr, &error));
   EXPECT_NE(error.find("not in the repository"), std::string::npos) << error;
-  EXPECT_FALSE(export_tree((tmp.path() / "nope").string(), head, tmp.path() / "o3", nullptr,
-                           &error));
+  EXPECT_FALSE(
+      export_tree((tmp.path() / "nope").string(), head, tmp.path() / "o3", nullptr, &error));
   fs::create_directories(tmp.path() / "o4");
   test::spit(tmp.path() / "o4" / "stale", "x");
   EXPECT_FALSE(export_tree(repo, head, tmp.path() / "o4", nullptr, &error));
