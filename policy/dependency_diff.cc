@@ -16,7 +16,9 @@ using dependency_map = std::map<std::string, std::string>;
 // lockfile package name -> the versions it pins.
 using lock_map = std::map<std::string, std::set<std::string>>;
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
@@ -462,7 +464,8 @@ lock_map parse_cargo_lock(std::string_view text) {
     if (eq == std::string_view::npos) return;
     std::string_view key = trim(line.substr(0, eq));
     if (key == "name") name = std::string(unquote(line.substr(eq + 1)));
-    if (key == "version" && !name.empty()) out[name].insert(std::string(unquote(line.substr(eq + 1))));
+    if (key == "version" && !name.empty())
+      out[name].insert(std::string(unquote(line.substr(eq + 1))));
   });
   return out;
 }
@@ -611,8 +614,12 @@ std::vector<dependency_change> diff_dependencies(const dependency_manifest& m) {
     }
     switch (classify_version_change(it->second, spec)) {
       case version_change::none: break;
-      case version_change::minor: add(name, dependency_change_kind::minor_bump, it->second, spec); break;
-      case version_change::major: add(name, dependency_change_kind::major_bump, it->second, spec); break;
+      case version_change::minor:
+        add(name, dependency_change_kind::minor_bump, it->second, spec);
+        break;
+      case version_change::major:
+        add(name, dependency_change_kind::major_bump, it->second, spec);
+        break;
     }
   }
   for (const auto& [name, spec] : *before)
@@ -623,16 +630,18 @@ std::vector<dependency_change> diff_dependencies(const dependency_manifest& m) {
   return out;
 }
 
-std::vector<dependency_change> diff_dependencies(const std::vector<dependency_manifest>& manifests) {
+std::vector<dependency_change> diff_dependencies(
+    const std::vector<dependency_manifest>& manifests) {
   std::vector<dependency_change> out;
   for (const auto& m : manifests) {
     auto changes = diff_dependencies(m);
     out.insert(out.end(), std::make_move_iterator(changes.begin()),
                std::make_move_iterator(changes.end()));
   }
-  std::stable_sort(out.begin(), out.end(), [](const dependency_change& a, const dependency_change& b) {
-    return std::tie(a.file, a.name, a.kind) < std::tie(b.file, b.name, b.kind);
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const dependency_change& a, const dependency_change& b) {
+                     return std::tie(a.file, a.name, a.kind) < std::tie(b.file, b.name, b.kind);
+                   });
   return out;
 }
 

@@ -39,7 +39,9 @@ constexpr std::array<std::pair<reason_code, std::string_view>, 14> reason_names 
 constexpr std::string_view rule_prefix = "heuristic.";
 constexpr std::string_view allow_directive = "casm:allow";
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 std::string without_whitespace(std::string_view s) {
   std::string out;
@@ -90,7 +92,9 @@ signal_type signal_type_of(heuristic_id h) {
 
 // 1 - 2^-n is exact in binary floating point for n <= 53 (and ldexp is
 // exact for any n), so the score is bit-identical on every machine.
-double saturation(uint32_t n) { return 1.0 - std::ldexp(1.0, -static_cast<int>(std::min(n, 1074u))); }
+double saturation(uint32_t n) {
+  return 1.0 - std::ldexp(1.0, -static_cast<int>(std::min(n, 1074u)));
+}
 
 std::vector<glob> compile_globs(const std::vector<std::string>& patterns) {
   std::vector<glob> out;
@@ -348,7 +352,8 @@ risk_assessment assess(const ruleset& rs, const diff_evidence& ev) {
       dependency_files.insert(f.path);
       b.add(signal_type::dependency_change, severity::medium, reason_code::dep_change, f.path, 0,
             "Changes a dependency file (glob '" + rs.dependency->files[i] + "').",
-            evidence_kind::path, "diff_heuristics.dependency_risk.files[" + std::to_string(i) + "]");
+            evidence_kind::path,
+            "diff_heuristics.dependency_risk.files[" + std::to_string(i) + "]");
     }
     if (!f.readable) {
       out.unreadable_change = true;
@@ -408,7 +413,8 @@ risk_assessment assess(const ruleset& rs, const diff_evidence& ev) {
           b.add(signal_type::dependency_change, severity::medium, reason_code::dep_major_bump,
                 c.file, 0,
                 "Changes the major version of " + c.name + " from " +
-                  (c.from.empty() ? "(none)" : c.from) + " to " + (c.to.empty() ? "(none)" : c.to) + ".",
+                  (c.from.empty() ? "(none)" : c.from) + " to " +
+                  (c.to.empty() ? "(none)" : c.to) + ".",
                 evidence_kind::metadata);
           break;
         case dependency_change_kind::minor_bump:
@@ -448,7 +454,8 @@ risk_assessment assess(const ruleset& rs, const diff_evidence& ev) {
   else if (out.score >= t.gate) b.reason(reason_code::score_gate);
   else if (out.score >= t.warn) b.reason(reason_code::score_warn);
 
-  const bool secret_like = hits_per_heuristic[std::string(to_string(heuristic_id::secret_like))] > 0;
+  const bool secret_like =
+    hits_per_heuristic[std::string(to_string(heuristic_id::secret_like))] > 0;
   auto holds = [&](gating_condition c) {
     switch (c) {
       case gating_condition::score_at_least_gate: return out.score >= t.gate;

@@ -157,8 +157,8 @@ public:
     if (!list) return out;
     for (size_t i = 0; i < list.size(); ++i) {
       std::string error;
-      if (!glob::compile(list[i].Scalar(), &error))
-        fail(list[i], key + "[" + std::to_string(i) + "]", key + "[" + std::to_string(i) + "]: " + error);
+      const std::string ikey = key + "[" + std::to_string(i) + "]";
+      if (!glob::compile(list[i].Scalar(), &error)) fail(list[i], ikey, ikey + ": " + error);
       out.push_back(list[i].Scalar());
     }
     return out;

@@ -3,8 +3,10 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "actors/agents/git_access.h"
 #include "messages/codec/digest.h"
@@ -152,17 +154,39 @@ bool list_changes(git_repository* repo, git_tree* base, git_tree* head,
   return true;
 }
 
+// Every commit reachable from head, in a deterministic order (breadth-first
+// from head, reversed: oldest lines first). libgit2 1.5's
+// revwalk stops at a shallow clone's missing parents with an error, so the
+// walk is ours: a parent that is not in the object database ends that line
+// of history (the boundary of a shallow clone).
 bool list_history(git_repository* repo, const git_oid* head, std::vector<std::string>& out,
                   std::string& error) {
-  git_ptr<git_revwalk, git_revwalk_free> walk;
-  if (git_revwalk_new(walk.out(), repo) != 0 ||
-      git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) != 0 ||
-      git_revwalk_push(walk.get(), head) != 0) {
-    error = "cannot walk the history: " + git_error_text();
-    return false;
+  std::vector<std::string> order;  // head first, breadth-first
+  std::set<std::string> seen;
+  std::deque<git_oid> queue{*head};
+  seen.insert(oid_hex(head));
+  while (!queue.empty()) {
+    git_oid oid = queue.front();
+    queue.pop_front();
+    commit_ptr commit;
+    if (git_commit_lookup(commit.out(), repo, &oid) != 0) {
+      if (order.empty()) {
+        error = "cannot read commit " + oid_hex(&oid) + ": " + git_error_text();
+        return false;
+      }
+      continue;
+    }
+    order.push_back(oid_hex(&oid));
+    const unsigned n = git_commit_parentcount(commit.get());
+    for (unsigned i = 0; i < n; ++i) {
+      const git_oid* parent = git_commit_parent_id(commit.get(), i);
+      git_odb* odb = nullptr;
+      bool present = git_repository_odb(&odb, repo) == 0 && git_odb_exists(odb, parent);
+      if (odb) git_odb_free(odb);
+      if (present && seen.insert(oid_hex(parent)).second) queue.push_back(*parent);
+    }
   }
-  git_oid oid;
-  while (git_revwalk_next(&oid, walk.get()) == 0) out.push_back(oid_hex(&oid));
+  out.assign(order.rbegin(), order.rend());
   return true;
 }
 

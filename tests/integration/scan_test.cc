@@ -208,7 +208,7 @@ TEST_F(ScanTest, InlineAllowCommentWorksAndIsCounted) {
                 "eval(input); // casm:allow\n"
                 "eval(other);\n");
   const json doc = scan_json();
-  EXPECT_EQ(located(doc), (std::vector<where>{{"risky_call.eval", "a.js", 3, 1, 6}}));
+  EXPECT_EQ(located(doc), (std::vector<where>{{"risky_call.eval", "a.js", 3, 1, 7}}));
   EXPECT_EQ(doc["scope"]["suppressed"]["inline"], 2);
 }
 

@@ -22,7 +22,8 @@ namespace {
 
 using codec::config_error;
 
-const std::string shipped_path = std::string(CASM_SOURCE_DIR) + "/config/rulesets/default.devtools.yaml";
+const std::string shipped_path =
+  std::string(CASM_SOURCE_DIR) + "/config/rulesets/default.devtools.yaml";
 
 const std::string& shipped_text() {
   static const std::string text = test::slurp(shipped_path);
@@ -215,9 +216,10 @@ std::vector<config_error> errors_of(const std::string& text) {
 ::testing::AssertionResult error_at(const std::vector<config_error>& errors, int line, int column,
                                     const std::string& words) {
   std::string all;
+  const std::string where = "bad.yaml:" + std::to_string(line) + ":" + std::to_string(column) + ": ";
   for (const auto& e : errors) {
     if (e.line == line && e.column == column && e.message.find(words) != std::string::npos &&
-        e.to_string().rfind("bad.yaml:" + std::to_string(line) + ":" + std::to_string(column) + ": ", 0) == 0)
+        e.to_string().rfind(where, 0) == 0)
       return ::testing::AssertionSuccess();
     all += "\n  " + e.to_string();
   }
@@ -242,11 +244,13 @@ TEST(RulesetTest, MalformedYamlIsReportedWithItsPosition) {
 
 TEST(RulesetTest, UnknownKeysAreRefused) {
   EXPECT_TRUE(error_at(errors_of(base_ruleset + "colour: red\n"), 24, 1, "unknown key 'colour'"));
-  EXPECT_TRUE(error_at(errors_of(replace(base_ruleset, "  block: 0.85\n", "  block: 0.85\n  panic: 0.9\n")),
-                       7, 3, "unknown key 'risk_thresholds.panic'"));
+  EXPECT_TRUE(error_at(
+    errors_of(replace(base_ruleset, "  block: 0.85\n", "  block: 0.85\n  panic: 0.9\n")), 7, 3,
+    "unknown key 'risk_thresholds.panic'"));
   // A misspelled heuristic would silently disable a check: it is an error.
-  EXPECT_TRUE(error_at(errors_of(replace(base_ruleset, "  secret_like_patterns:", "  secret_like_pattern:")),
-                       11, 3, "unknown key 'diff_heuristics.secret_like_pattern'"));
+  EXPECT_TRUE(error_at(
+    errors_of(replace(base_ruleset, "  secret_like_patterns:", "  secret_like_pattern:")), 11, 3,
+    "unknown key 'diff_heuristics.secret_like_pattern'"));
 }
 
 TEST(RulesetTest, WeightOutsideUnitIntervalIsRefused) {
@@ -268,7 +272,8 @@ TEST(RulesetTest, MisorderedThresholdsAreRefused) {
   // Equal thresholds are ordered.
   ruleset rs;
   std::vector<config_error> errors;
-  EXPECT_TRUE(parse_ruleset("eq.yaml", replace(base_ruleset, "gate: 0.65", "gate: 0.40"), rs, errors));
+  EXPECT_TRUE(
+    parse_ruleset("eq.yaml", replace(base_ruleset, "gate: 0.65", "gate: 0.40"), rs, errors));
 }
 
 TEST(RulesetTest, PatternThatDoesNotCompileIsNamedWithItsPosition) {
@@ -302,8 +307,8 @@ TEST(RulesetTest, GatingConditionsOutsideTheVocabularyAreRefused) {
                                          "secret_like_detected: true")),
                        23, 7, "must be a string"));
   // A condition needs the part of the ruleset it reads.
-  const std::string no_deps = replace(base_ruleset,
-                                      "  dependency_risk:\n    weight: 0.20\n    files:\n      - \"package.json\"\n", "");
+  const std::string no_deps = replace(
+    base_ruleset, "  dependency_risk:\n    weight: 0.20\n    files:\n      - \"package.json\"\n", "");
   EXPECT_TRUE(error_at(errors_of(no_deps), 17, 7, "no dependency_risk"));
 }
 
@@ -498,13 +503,15 @@ TEST(DependencyDiffTest, LockfilesYieldOneChangeWithCounts) {
 
   auto yarn = diff_dependencies(manifest(
     "yarn.lock", "lodash@^4.17.0:\n  version \"4.17.20\"\n",
-    "\"lodash@^4.17.0\", lodash@^4.17.21:\n  version \"4.17.21\"\n\"@babel/core@^7.0.0\":\n  version \"7.24.0\"\n"));
+    "\"lodash@^4.17.0\", lodash@^4.17.21:\n  version \"4.17.21\"\n"
+    "\"@babel/core@^7.0.0\":\n  version \"7.24.0\"\n"));
   ASSERT_EQ(yarn.size(), 1u);
   EXPECT_EQ(yarn[0].detail, "1 packages added, 0 removed, 1 changed");
 
   auto pnpm = diff_dependencies(manifest(
     "pnpm-lock.yaml", "lockfileVersion: '6.0'\npackages:\n  /a@1.0.0:\n    resolution: {}\n",
-    "lockfileVersion: '6.0'\npackages:\n  /a@2.0.0:\n    resolution: {}\n  /@s/b@1.0.0(react@18.0.0):\n    dev: true\n"));
+    "lockfileVersion: '6.0'\npackages:\n  /a@2.0.0:\n    resolution: {}\n"
+    "  /@s/b@1.0.0(react@18.0.0):\n    dev: true\n"));
   ASSERT_EQ(pnpm.size(), 1u);
   EXPECT_EQ(pnpm[0].detail, "1 packages added, 0 removed, 1 changed");
 
@@ -539,7 +546,8 @@ TEST(RiskTest, SeedExampleWorkflowAndPackageJsonGates) {
   EXPECT_TRUE(has(a, reason_code::path_sensitive_high));
   EXPECT_TRUE(has(a, reason_code::dep_change));
   EXPECT_TRUE(has(a, reason_code::dep_new));
-  EXPECT_EQ(codes(a), (strings{"PATH_SENSITIVE_HIGH", "PATH_SENSITIVE_MEDIUM", "DEP_CHANGE", "DEP_NEW"}));
+  EXPECT_EQ(codes(a),
+            (strings{"PATH_SENSITIVE_HIGH", "PATH_SENSITIVE_MEDIUM", "DEP_CHANGE", "DEP_NEW"}));
   EXPECT_EQ(a.hitl_conditions_met, (std::vector<gating_condition>{
                                      gating_condition::touches_high,
                                      gating_condition::touches_dependency_files}));
@@ -690,7 +698,9 @@ TEST(RiskTest, ContributionIsWeightTimesOneMinusTwoToTheMinusN) {
 
 TEST(RiskTest, EveryReasonCodeIsTriggered) {
   std::set<reason_code> seen;
-  auto collect = [&](const risk_assessment& a) { seen.insert(a.reason_codes.begin(), a.reason_codes.end()); };
+  auto collect = [&](const risk_assessment& a) {
+    seen.insert(a.reason_codes.begin(), a.reason_codes.end());
+  };
   collect(score({file(".github/workflows/ci.yml", {"x"}), file("package.json", {"x"})},
                 {manifest("package.json", pkg_before, pkg_after)}));
   collect(score({file("a.py", {aws_key()})}));
@@ -698,7 +708,8 @@ TEST(RiskTest, EveryReasonCodeIsTriggered) {
   collect(score({repeated("a.js", exec_call(), 40), repeated("b", sudo_call(), 40),
                  repeated("c.py", pickle_call(), 40)}));
   std::vector<dependency_manifest> locks;
-  for (int i = 0; i < 40; ++i) locks.push_back(manifest(std::to_string(i) + "/Cargo.lock", "a", "b"));
+  for (int i = 0; i < 40; ++i)
+    locks.push_back(manifest(std::to_string(i) + "/Cargo.lock", "a", "b"));
   collect(score({repeated("a.js", exec_call(), 40), repeated("b", sudo_call(), 40),
                  repeated("c.py", pickle_call(), 40)},
                 locks));
@@ -836,7 +847,8 @@ TEST(RiskTest, OutputIsDeterministicAndIndependentOfInputOrder) {
     ids.insert(a.signals[i].signal_id);
     if (i > 0) {
       const auto& p = a.signals[i - 1];
-      EXPECT_LE(std::tie(p.file, p.line_start), std::tie(a.signals[i].file, a.signals[i].line_start));
+      EXPECT_LE(std::tie(p.file, p.line_start),
+                std::tie(a.signals[i].file, a.signals[i].line_start));
     }
   }
   EXPECT_EQ(ids.size(), a.signals.size());
