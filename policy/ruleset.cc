@@ -114,8 +114,12 @@ std::string format_number(double v) {
   return out.str();
 }
 
-// The scanner's error is "rule <id>: bad pattern: <reason>"; keep the reason.
+// The scanner's error is "rule <id>: bad pattern: <reason>"; keep the
+// reason, in the ruleset author's terms (no Hyperscan flag can be set here).
 std::string hyperscan_reason(const std::string& error) {
+  if (error.find("has an empty pattern") != std::string::npos) return "it is empty";
+  if (error.find("matches empty buffer") != std::string::npos)
+    return "it can match the empty string, so it would hit every line";
   const std::string marker = ": bad pattern: ";
   const size_t at = error.find(marker);
   return at == std::string::npos ? error : error.substr(at + marker.size());

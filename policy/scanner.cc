@@ -21,7 +21,7 @@ using messages::finding;
 namespace {
 
 constexpr uint32_t none = std::numeric_limits<uint32_t>::max();
-constexpr std::string_view blob_magic = "casm-hs/1 ";
+constexpr std::string_view blob_magic = "casm-hs/2 ";
 constexpr std::string_view allow_directive = "casm:allow";
 
 struct db_free {
@@ -441,17 +441,47 @@ std::optional<scanner> scanner::compile(std::vector<rule> rules, std::string* er
   return scanner(std::move(im));
 }
 
+namespace {
+
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+bool get_u64(std::string_view& in, uint64_t& v) {
+  if (in.size() < 8) return false;
+  v = 0;
+  for (int i = 0; i < 8; ++i) v |= uint64_t(static_cast<unsigned char>(in[i])) << (8 * i);
+  in.remove_prefix(8);
+  return true;
+}
+
+void put_db(std::string& out, const hs_database_t* db) {
+  if (!db) {
+    put_u64(out, 0);
+    return;
+  }
+  char* bytes = nullptr;
+  size_t length = 0;
+  if (hs_serialize_database(db, &bytes, &length) != HS_SUCCESS)
+    throw std::runtime_error("hyperscan: cannot serialize a database");
+  put_u64(out, length);
+  out.append(bytes, length);
+  std::free(bytes);
+}
+
+}  // namespace
+
+// Layout: magic, pack hash, '\n', then (u64 length, bytes) for the combined
+// database and for each rule's start-of-match database (length 0: none).
+// Serializing compiles every per-rule database first, so a process that
+// loads the blob compiles nothing.
 std::string scanner::serialize() const {
   std::string out(blob_magic);
   out += impl_->hash;
   out += '\n';
-  if (!impl_->db) return out;
-  char* bytes = nullptr;
-  size_t length = 0;
-  if (hs_serialize_database(impl_->db.get(), &bytes, &length) != HS_SUCCESS)
-    throw std::runtime_error("hyperscan: cannot serialize the database");
-  out.append(bytes, length);
-  std::free(bytes);
+  put_db(out, impl_->db.get());
+  for (size_t i = 0; i < impl_->rules.size(); ++i)
+    put_db(out, is_matched(impl_->rules[i]) ? impl_->som_db(i) : nullptr);
   return out;
 }
 
@@ -468,17 +498,28 @@ std::optional<scanner> scanner::deserialize(std::vector<rule> rules, std::string
   if (blob.substr(blob_magic.size(), im->hash.size()) != im->hash)
     return fail("the serialized scanner is for another rule pack");
   blob.remove_prefix(header);
+  auto take = [&](db_ptr& out) -> bool {
+    uint64_t length = 0;
+    if (!get_u64(blob, length) || length > blob.size()) return false;
+    if (length > 0) {
+      hs_database_t* db = nullptr;
+      if (hs_deserialize_database(blob.data(), length, &db) != HS_SUCCESS) return false;
+      out.reset(db);
+    }
+    blob.remove_prefix(length);
+    return true;
+  };
+  if (!take(im->db))
+    return fail("hyperscan rejected the serialized database (another version or CPU?)");
   const bool wants_db = std::any_of(im->rules.begin(), im->rules.end(), is_matched);
-  if (!wants_db) {
-    if (!blob.empty()) return fail("the serialized scanner has a database the pack does not");
-    return scanner(std::move(im));
+  if (wants_db != static_cast<bool>(im->db))
+    return fail("the serialized scanner does not match its rule pack");
+  for (size_t i = 0; i < im->rules.size(); ++i) {
+    db_ptr som;
+    if (!take(som)) return fail("hyperscan rejected a serialized per-rule database");
+    if (som) std::call_once(im->som[i].once, [&] { im->som[i].db = std::move(som); });
   }
-  hs_database_t* db = nullptr;
-  hs_error_t rc = hs_deserialize_database(blob.data(), blob.size(), &db);
-  if (rc != HS_SUCCESS)
-    return fail("hyperscan rejected the serialized database (error " + std::to_string(rc) +
-                ", another version or CPU?)");
-  im->db.reset(db);
+  if (!blob.empty()) return fail("the serialized scanner has trailing bytes");
   return scanner(std::move(im));
 }
 

@@ -28,6 +28,7 @@
 #include "runtime/commands.h"
 #include "runtime/home.h"
 #include "runtime/ruleset_loader.h"
+#include "runtime/scanner_cache.h"
 #include "runtime/template_loader.h"
 #include "telemetry/baseline.h"
 
@@ -228,6 +229,8 @@ int cmd_run(const global_options& g, const run_options& opt) {
     print_error("cannot write the state of run " + run_id + ": " + err);
     return ec::runtime_failure;
   }
+
+  if (start.audit.enabled) builtin_scanner(g);  // from the on-disk cache when it fits
 
   messages::run_outcome outcome;
   {

@@ -34,8 +34,10 @@ const policy::scanner& builtin_scanner(const global_options& g) {
       if (in && (ss << in.rdbuf())) blob = ss.str();
     }
     std::string error;
-    if (!blob.empty())
-      if (auto loaded = policy::scanner::deserialize(rules, blob, &error)) return *loaded;
+    // Registered with for_pack(), so policy::scanner::builtin() (which the
+    // reviewer agents use) finds it instead of compiling again.
+    if (!blob.empty() && policy::scanner::deserialize(rules, blob, &error))
+      if (auto loaded = policy::scanner::for_pack(rules, &error, blob)) return *loaded;
     const policy::scanner& compiled = policy::scanner::builtin();
     if (!file.empty()) {
       std::error_code ec;

@@ -5,8 +5,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
-#include <algorithm>
-#include <set>
+#include <cstdio>
 
 #include "actors/agents/git_access.h"
 #include "actors/supervisor/run_store.h"
@@ -20,58 +19,15 @@ using messages::fix_result;
 
 namespace {
 
-constexpr const char* masked_line = "[casm: this line holds a secret finding and is masked]";
-
-// Renders one file's patch as unified diff text, masking context lines that
-// hold secret findings. Returns the number of masked lines.
-uint32_t render_patch(git_patch* patch, const std::string& path, const git_oid& old_id,
-                      const git_oid& new_id, uint32_t mode, const std::set<uint32_t>& secrets,
-                      std::string& out) {
+// The git header of one file's patch; the hunks come from
+// policy::render_fix_diff.
+std::string patch_header(const std::string& path, const git_oid& old_id, const git_oid& new_id,
+                         uint32_t mode) {
   char mode_text[16];
   std::snprintf(mode_text, sizeof mode_text, "%o", mode);
-  out += "diff --git a/" + path + " b/" + path + "\n";
-  out += "index " + oid_hex(&old_id).substr(0, 12) + ".." + oid_hex(&new_id).substr(0, 12) +
-         " " + mode_text + "\n";
-  out += "--- a/" + path + "\n+++ b/" + path + "\n";
-  uint32_t masked = 0;
-  const size_t hunks = git_patch_num_hunks(patch);
-  for (size_t h = 0; h < hunks; ++h) {
-    const git_diff_hunk* hunk = nullptr;
-    size_t lines = 0;
-    git_patch_get_hunk(&hunk, &lines, patch, h);
-    out.append(hunk->header, hunk->header_len);
-    for (size_t l = 0; l < lines; ++l) {
-      const git_diff_line* line = nullptr;
-      git_patch_get_line_in_hunk(&line, patch, h, l);
-      std::string_view content(line->content, line->content_len);
-      switch (line->origin) {
-        case GIT_DIFF_LINE_CONTEXT:
-        case GIT_DIFF_LINE_ADDITION:
-        case GIT_DIFF_LINE_DELETION: {
-          const int ln = line->origin == GIT_DIFF_LINE_DELETION ? line->old_lineno : line->new_lineno;
-          out += line->origin;
-          if (line->origin == GIT_DIFF_LINE_CONTEXT && ln > 0 &&
-              secrets.count(static_cast<uint32_t>(ln))) {
-            out += masked_line;
-            out += '\n';
-            ++masked;
-          } else {
-            out.append(content);
-            if (content.empty() || content.back() != '\n') out += '\n';
-          }
-          break;
-        }
-        case GIT_DIFF_LINE_CONTEXT_EOFNL:
-        case GIT_DIFF_LINE_ADD_EOFNL:
-        case GIT_DIFF_LINE_DEL_EOFNL:
-          out += "\\ No newline at end of file\n";
-          break;
-        default:
-          break;
-      }
-    }
-  }
-  return masked;
+  return "diff --git a/" + path + " b/" + path + "\nindex " + oid_hex(&old_id).substr(0, 12) +
+         ".." + oid_hex(&new_id).substr(0, 12) + " " + mode_text + "\n--- a/" + path +
+         "\n+++ b/" + path + "\n";
 }
 
 }  // namespace
@@ -131,14 +87,10 @@ fix_result apply_fixes(const fix_request& req, const std::filesystem::path& arti
     entry.path = f.path.c_str();
     if (git_index_add(index.get(), &entry) != 0)
       return fail("cannot stage the fixed " + f.path + ": " + git_error_text());
-    patch_ptr patch;
-    git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
-    if (git_patch_from_buffers(patch.out(), before.data(), before.size(), f.path.c_str(),
-                               after.data(), after.size(), f.path.c_str(), &dopts) != 0)
-      return fail("cannot diff " + f.path + ": " + git_error_text());
-    const std::set<uint32_t> secrets(f.secret_lines.begin(), f.secret_lines.end());
-    r.masked_lines += render_patch(patch.get(), f.path, old_id, new_id, entry.mode, secrets,
-                                   patch_text);
+    auto diff = policy::render_fix_diff(before, after, f.secret_lines);
+    patch_text += patch_header(f.path, old_id, new_id, entry.mode);
+    patch_text += diff.text;
+    r.masked_lines += diff.masked;
     ++r.files_changed;
     r.lines_changed += changed;
   }

@@ -482,7 +482,7 @@ TEST(ScannerTest, NonUtf8PathAndContentSurvive) {
 
 TEST(ScannerTest, SerializedDatabaseRoundTripsToIdenticalResults) {
   const std::string blob = sc().serialize();
-  EXPECT_EQ(blob.substr(0, 10), "casm-hs/1 ");
+  EXPECT_EQ(blob.substr(0, 10), "casm-hs/2 ");
   EXPECT_EQ(blob.substr(10, 64), rule_pack_hash());
 
   std::string error;
