@@ -26,6 +26,34 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// A spec such as "git+https://user:token@host/repo.git" names its source
+// with credentials in the URL. Changes are recorded and printed, so the
+// userinfo of every URL is replaced by "***" (DESIGN.md: secrets never leave
+// the process in clear). Versions are classified on the spec as written.
+std::string without_credentials(std::string_view spec) {
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    const size_t scheme = spec.find("://", pos);
+    if (scheme == std::string_view::npos) break;
+    const size_t host = scheme + 3;
+    const size_t end = spec.find_first_of("/?# \t", host);
+    const std::string_view authority =
+      spec.substr(host, end == std::string_view::npos ? std::string_view::npos : end - host);
+    const size_t at = authority.rfind('@');
+    out += spec.substr(pos, host - pos);
+    if (at != std::string_view::npos) {
+      out += "***";
+      out += authority.substr(at);
+    } else {
+      out += authority;
+    }
+    pos = host + authority.size();
+  }
+  out += spec.substr(pos);
+  return out;
+}
+
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
@@ -545,18 +573,6 @@ bool is_lockfile(manifest_format f) {
          f == manifest_format::go_sum;
 }
 
-std::string_view to_string(dependency_change_kind k) {
-  switch (k) {
-    case dependency_change_kind::added: return "added";
-    case dependency_change_kind::removed: return "removed";
-    case dependency_change_kind::major_bump: return "major_bump";
-    case dependency_change_kind::minor_bump: return "minor_bump";
-    case dependency_change_kind::lockfile_changed: return "lockfile_changed";
-    case dependency_change_kind::unparsed: return "unparsed";
-  }
-  return "?";
-}
-
 version_change classify_version_change(std::string_view from, std::string_view to) {
   from = trim(from);
   to = trim(to);
@@ -602,8 +618,8 @@ std::vector<dependency_change> diff_dependencies(const dependency_manifest& m) {
     c.file = m.path;
     c.name = name;
     c.kind = kind;
-    c.from = std::move(from);
-    c.to = std::move(to);
+    c.from = without_credentials(from);
+    c.to = without_credentials(to);
     out.push_back(std::move(c));
   };
   for (const auto& [name, spec] : *after) {

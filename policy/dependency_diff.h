@@ -44,25 +44,12 @@ enum class manifest_format {
 manifest_format format_of(std::string_view path);
 bool is_lockfile(manifest_format f);
 
-enum class dependency_change_kind {
-  added,
-  removed,
-  major_bump,        // the breaking part of the version changed (see below)
-  minor_bump,        // any other change of the spec
-  lockfile_changed,  // a lockfile's text changed
-  unparsed,          // a manifest side is not valid (e.g. broken JSON):
-                     // its changes are unknown
-};
-std::string_view to_string(dependency_change_kind k);
-
-struct dependency_change {
-  std::string file;  // the manifest's path
-  std::string name;  // empty for lockfile_changed and unparsed
-  dependency_change_kind kind = dependency_change_kind::added;
-  std::string from;    // the spec before, as written ("^1.2.0"); empty if none
-  std::string to;      // the spec after
-  std::string detail;  // lockfile counts, or why a side did not parse
-};
+// dependency_change_kind and dependency_change are plain data shared with
+// the run log (messages/data/risk.h); re-exported here.
+using messages::dependency_change;
+using messages::dependency_change_kind;
+using messages::parse_dependency_change_kind;
+using messages::to_string;
 
 // How a version spec changed, from the first version number in each spec
 // (after leading ^ ~ = < > ! v and blanks). The breaking part is every

@@ -12,19 +12,15 @@
 #include <string_view>
 #include <vector>
 
+#include "messages/data/audit.h"
+#include "messages/data/risk.h"
+
 namespace casm::policy {
 
-enum class change_status { added, modified, deleted, renamed };
-
-inline std::string_view to_string(change_status s) {
-  switch (s) {
-    case change_status::added: return "added";
-    case change_status::modified: return "modified";
-    case change_status::deleted: return "deleted";
-    case change_status::renamed: return "renamed";
-  }
-  return "modified";
-}
+// change_status is plain data shared with the run log (messages/data/risk.h).
+using messages::change_status;
+using messages::parse_change_status;
+using messages::to_string;
 
 struct added_line {
   uint32_t line = 0;  // 1-based, in the new version of the file
@@ -44,6 +40,11 @@ struct changed_file {
   // The removed side's lines, used only to recognise a line the patch just
   // re-whitespaces (DESIGN.md, What the gate scores).
   std::vector<std::string> removed_lines;
+  // The diff's hunks (zero context lines), when the caller has them: a
+  // pattern hit on an added line then carries the digest of the hunk that
+  // added it (its new_start..new_start+new_lines-1 range) as evidence,
+  // rather than the digest of the line alone.
+  std::vector<messages::hunk_info> hunks;
 };
 
 // A dependency manifest or lockfile the diff touches, with both versions'

@@ -1,9 +1,9 @@
 #include "policy/risk.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -18,23 +18,6 @@ namespace casm::policy {
 using messages::severity;
 
 namespace {
-
-constexpr std::array<std::pair<reason_code, std::string_view>, 14> reason_names = {{
-  {reason_code::path_sensitive_high, "PATH_SENSITIVE_HIGH"},
-  {reason_code::path_sensitive_medium, "PATH_SENSITIVE_MEDIUM"},
-  {reason_code::secret_like, "SECRET_LIKE"},
-  {reason_code::command_exec, "COMMAND_EXEC"},
-  {reason_code::deserialization, "DESERIALIZATION"},
-  {reason_code::permission_escalation, "PERMISSION_ESCALATION"},
-  {reason_code::dep_change, "DEP_CHANGE"},
-  {reason_code::dep_new, "DEP_NEW"},
-  {reason_code::dep_major_bump, "DEP_MAJOR_BUMP"},
-  {reason_code::lockfile_change, "LOCKFILE_CHANGE"},
-  {reason_code::unreadable_change, "UNREADABLE_CHANGE"},
-  {reason_code::score_warn, "SCORE_WARN"},
-  {reason_code::score_gate, "SCORE_GATE"},
-  {reason_code::score_block, "SCORE_BLOCK"},
-}};
 
 constexpr std::string_view rule_prefix = "heuristic.";
 constexpr std::string_view allow_directive = "casm:allow";
@@ -88,6 +71,27 @@ signal_type signal_type_of(heuristic_id h) {
     case heuristic_id::permission_escalation: return signal_type::permission_escalation;
   }
   return signal_type::diff_pattern;
+}
+
+// The hunks that add lines, ordered by their first new line.
+std::vector<const messages::hunk_info*> adding_hunks(const std::vector<messages::hunk_info>& hunks) {
+  std::vector<const messages::hunk_info*> out;
+  for (const auto& h : hunks)
+    if (h.new_lines > 0) out.push_back(&h);
+  std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+    return a->new_start < b->new_start;
+  });
+  return out;
+}
+
+// The hunk whose new-side range holds `line`, or nullptr.
+const messages::hunk_info* hunk_of(const std::vector<const messages::hunk_info*>& adding,
+                                   uint32_t line) {
+  auto it = std::upper_bound(adding.begin(), adding.end(), line,
+                             [](uint32_t l, const auto* h) { return l < h->new_start; });
+  if (it == adding.begin()) return nullptr;
+  const auto* h = *std::prev(it);
+  return line - h->new_start < h->new_lines ? h : nullptr;
 }
 
 // 1 - 2^-n is exact in binary floating point for n <= 53 (and ldexp is
@@ -193,51 +197,6 @@ private:
 
 }  // namespace
 
-std::string_view to_string(gate_status s) {
-  switch (s) {
-    case gate_status::pass: return "pass";
-    case gate_status::warn: return "warn";
-    case gate_status::gate: return "gate";
-    case gate_status::block: return "block";
-  }
-  return "?";
-}
-
-std::string_view to_string(reason_code r) {
-  for (const auto& [code, name] : reason_names)
-    if (code == r) return name;
-  return "?";
-}
-
-std::optional<reason_code> parse_reason_code(std::string_view s) {
-  for (const auto& [code, name] : reason_names)
-    if (name == s) return code;
-  return std::nullopt;
-}
-
-std::string_view to_string(signal_type t) {
-  switch (t) {
-    case signal_type::path_sensitivity: return "path_sensitivity";
-    case signal_type::diff_pattern: return "diff_pattern";
-    case signal_type::dependency_change: return "dependency_change";
-    case signal_type::command_execution: return "command_execution";
-    case signal_type::permission_escalation: return "permission_escalation";
-    case signal_type::secret_like: return "secret_like";
-    case signal_type::other: return "other";
-  }
-  return "other";
-}
-
-std::string_view to_string(evidence_kind k) {
-  switch (k) {
-    case evidence_kind::pattern: return "pattern";
-    case evidence_kind::path: return "path";
-    case evidence_kind::metadata: return "metadata";
-    case evidence_kind::diff_hunk: return "diff_hunk";
-  }
-  return "metadata";
-}
-
 std::optional<scanner> build_heuristics_scanner(const ruleset& rs, std::string* error) {
   return scanner::for_pack(heuristic_rules(rs), error);
 }
@@ -281,6 +240,7 @@ diff_evidence collect_evidence(const scanner& heuristics_scanner,
       for (const auto& h : heuristics_scanner.scan_added_lines(f.path, paired))
         already_there.emplace(h.rule_id, h.line);
 
+    const auto adding = adding_hunks(f.hunks);
     std::map<uint32_t, const std::string*> text_of;
     for (const added_line* l : added) text_of.emplace(l->line, &l->text);
     for (const auto& h : heuristics_scanner.scan_added_lines(f.path, lines)) {
@@ -292,6 +252,7 @@ diff_evidence collect_evidence(const scanner& heuristics_scanner,
       p.line = h.line;
       p.column = h.column;
       p.line_sha256 = codec::sha256_hex(*text_of.at(h.line));
+      if (const auto* hunk = hunk_of(adding, h.line)) p.hunk_sha256 = hunk->sha256;
       ev.hits.push_back(std::move(p));
     }
   }
@@ -375,7 +336,8 @@ risk_assessment assess(const ruleset& rs, const diff_evidence& ev) {
     ++hits_per_heuristic[h.heuristic];
     b.add(signal_type_of(*id), severity_of(*id), reason_of(*id), h.path, h.line,
           "An added line matches " + h.heuristic + " pattern " + h.rule_id + ".",
-          evidence_kind::pattern, h.rule_id, h.line_sha256);
+          evidence_kind::pattern, h.rule_id,
+          h.hunk_sha256.empty() ? h.line_sha256 : h.hunk_sha256);
   }
   for (const auto& h : rs.heuristics) {
     risk_component c;

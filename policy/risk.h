@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "messages/data/risk.h"
 #include "messages/data/vocabulary.h"
 #include "policy/dependency_diff.h"
 #include "policy/diff_facts.h"
@@ -32,118 +33,25 @@
 
 namespace casm::policy {
 
-enum class gate_status { pass, warn, gate, block };
-std::string_view to_string(gate_status s);
-
-// Stable reason codes, in their canonical order (the order reason_codes are
-// listed in).
-enum class reason_code {
-  path_sensitive_high,    // PATH_SENSITIVE_HIGH: a path_sensitivity.high glob matched
-  path_sensitive_medium,  // PATH_SENSITIVE_MEDIUM
-  secret_like,            // SECRET_LIKE: secret_like_patterns hit an added line
-  command_exec,           // COMMAND_EXEC: command_exec_additions
-  deserialization,        // DESERIALIZATION: deserialization_risk
-  permission_escalation,  // PERMISSION_ESCALATION: permission_escalation
-  dep_change,             // DEP_CHANGE: a dependency file changed
-  dep_new,                // DEP_NEW: a new dependency
-  dep_major_bump,         // DEP_MAJOR_BUMP: a dependency's major version changed
-  lockfile_change,        // LOCKFILE_CHANGE: a lockfile changed
-  unreadable_change,      // UNREADABLE_CHANGE: a changed file could not be read
-  score_warn,             // SCORE_WARN: score >= warn (and below gate)
-  score_gate,             // SCORE_GATE: score >= gate (and below block)
-  score_block,            // SCORE_BLOCK: score >= block
-};
-std::string_view to_string(reason_code r);  // "PATH_SENSITIVE_HIGH"
-std::optional<reason_code> parse_reason_code(std::string_view s);
-
-// The seed schema's signal types (policy_decisions.json), less the two this
-// scorer never emits (test_regression, lint_regression).
-enum class signal_type {
-  path_sensitivity,
-  diff_pattern,
-  dependency_change,
-  command_execution,
-  permission_escalation,
-  secret_like,
-  other,
-};
-std::string_view to_string(signal_type t);
-
-enum class evidence_kind { pattern, path, metadata, diff_hunk };
-std::string_view to_string(evidence_kind k);
-
-struct signal_evidence {
-  evidence_kind kind = evidence_kind::metadata;
-  std::string pattern_id;        // rule id, or the glob's key ("path_sensitivity.high[7]")
-  std::string diff_hunk_sha256;  // sha256 of the added line; never the line itself
-};
-
-struct risk_signal {
-  std::string signal_id;  // "sig-" + 16 hex of a hash of the other fields
-  signal_type type = signal_type::other;
-  messages::severity severity = messages::severity::info;
-  reason_code reason = reason_code::dep_change;
-  std::string file;
-  uint32_t line_start = 0;  // 0: not about a line
-  uint32_t line_end = 0;
-  std::string message;  // one sentence; never holds matched text
-  signal_evidence evidence;
-};
-
-struct risk_component {
-  std::string name;  // heuristic name, or "dependency_risk"
-  double weight = 0;
-  double contribution = 0;  // weight * (1 - 2^-evidence_count)
-  uint32_t evidence_count = 0;
-};
-
-struct scope_reduction {
-  std::vector<std::string> allow_files;  // changed files a constrained patch may touch
-  std::vector<std::string> deny_files;   // high-sensitivity and dependency files
-  std::string notes;
-};
-
-// --- evidence: the facts a decision is made from, without file content ----
-
-struct file_fact {
-  std::string path;
-  std::string old_path;
-  change_status status = change_status::modified;
-  bool readable = true;
-  std::string unreadable_reason;
-};
-
-struct pattern_hit {
-  std::string rule_id;    // "heuristic.<name>.<index>"
-  std::string heuristic;  // <name>
-  std::string path;
-  uint32_t line = 0;
-  uint32_t column = 0;  // 1-based byte column of the match
-  std::string line_sha256;
-};
-
-struct diff_evidence {
-  std::vector<file_fact> files;                       // sorted by path
-  std::vector<pattern_hit> hits;                      // sorted by (path, line, column, rule_id)
-  std::vector<dependency_change> dependency_changes;  // sorted by (file, name, kind)
-};
-
-struct risk_assessment {
-  double score = 0;
-  risk_thresholds thresholds;
-  std::vector<risk_component> components;  // one per heuristic, then dependency_risk
-  std::vector<risk_signal> signals;        // sorted by (file, line, ...)
-  std::vector<reason_code> reason_codes;   // unique, canonical order
-  gate_status status = gate_status::pass;
-  // The ruleset conditions that held, in ruleset order. An unreadable change
-  // gates by itself (unreadable_change), whatever the ruleset says.
-  std::vector<gating_condition> block_conditions_met;
-  std::vector<gating_condition> hitl_conditions_met;
-  bool unreadable_change = false;
-  std::vector<std::string> actions;  // on_gate or on_block, per status
-  scope_reduction scope;
-  std::string human_summary;  // one line, safe for a PR comment
-};
+// The result types and the evidence are plain data with JSON forms, shared
+// with the run log and replay (messages/data/risk.h); re-exported here.
+using messages::diff_evidence;
+using messages::evidence_kind;
+using messages::file_fact;
+using messages::gate_status;
+using messages::parse_evidence_kind;
+using messages::parse_gate_status;
+using messages::parse_reason_code;
+using messages::parse_signal_type;
+using messages::pattern_hit;
+using messages::reason_code;
+using messages::risk_assessment;
+using messages::risk_component;
+using messages::risk_signal;
+using messages::scope_reduction;
+using messages::signal_evidence;
+using messages::signal_type;
+using messages::to_string;
 
 // The ruleset's patterns compiled into one Hyperscan scanner (rule ids
 // "heuristic.<name>.<index>"), shared process-wide per ruleset. nullopt and
@@ -156,13 +64,15 @@ std::optional<scanner> build_heuristics_scanner(const ruleset& rs, std::string* 
 // file.
 bool is_dependency_file(const ruleset& rs, std::string_view path);
 
-// Step 1. Pattern hits on added lines only. A line the diff only
-// re-whitespaces is not evidence: an added line is paired with a removed
-// line of the same file whose text is equal once all whitespace is removed,
-// and a hit is dropped when that removed line hits the same rule. Inline
-// `casm:allow` comments are ignored here: a diff cannot silence its own gate.
-// Manifests yield dependency changes (dependency_diff.h); a changed lockfile
-// with no supplied texts still yields lockfile_changed.
+// Step 1. Pattern hits on added lines only. A hit carries the sha256 of its
+// line and, when the file lists its hunks, of the hunk that added it (the
+// signal's diff_hunk_sha256; without hunks, the line's digest). A line the
+// diff only re-whitespaces is not evidence: an added line is paired with a
+// removed line of the same file whose text is equal once all whitespace is
+// removed, and a hit is dropped when that removed line hits the same rule.
+// Inline `casm:allow` comments are ignored here: a diff cannot silence its
+// own gate. Manifests yield dependency changes (dependency_diff.h); a changed
+// lockfile with no supplied texts still yields lockfile_changed.
 diff_evidence collect_evidence(const scanner& heuristics_scanner,
                                const std::vector<changed_file>& files,
                                const std::vector<dependency_manifest>& manifests);

@@ -26,15 +26,6 @@ constexpr std::array<std::pair<heuristic_id, std::string_view>, 4> heuristic_nam
   {heuristic_id::permission_escalation, "permission_escalation"},
 }};
 
-constexpr std::array<std::pair<gating_condition, std::string_view>, 6> condition_texts = {{
-  {gating_condition::score_at_least_gate, "risk_score >= risk_thresholds.gate"},
-  {gating_condition::score_at_least_block, "risk_score >= risk_thresholds.block"},
-  {gating_condition::touches_high, "touches_any(path_sensitivity.high)"},
-  {gating_condition::touches_medium, "touches_any(path_sensitivity.medium)"},
-  {gating_condition::touches_dependency_files, "touches_dependency_files: true"},
-  {gating_condition::secret_like_detected, "secret_like_detected: true"},
-}};
-
 constexpr std::string_view signal_new = "adds_new_dependency: true";
 constexpr std::string_view signal_major = "updates_dependency_major: true";
 
@@ -178,8 +169,8 @@ public:
       auto c = parse_gating_condition(text);
       if (!c) {
         std::string known;
-        for (const auto& [cond, t] : condition_texts)
-          known += (known.empty() ? "\"" : ", \"") + std::string(t) + "\"";
+        for (auto cond : messages::all_gating_conditions)
+          known += (known.empty() ? "\"" : ", \"") + std::string(to_string(cond)) + "\"";
         fail(list[i], ikey,
              "unknown gating condition '" + text + "' in " + ikey + " (expected one of: " +
                known + ")");
@@ -239,18 +230,6 @@ std::optional<heuristic_id> parse_heuristic_id(std::string_view key) {
 
 messages::severity severity_of(heuristic_id h) {
   return h == heuristic_id::secret_like ? messages::severity::high : messages::severity::medium;
-}
-
-std::string_view to_string(gating_condition c) {
-  for (const auto& [cond, text] : condition_texts)
-    if (cond == c) return text;
-  return "?";
-}
-
-std::optional<gating_condition> parse_gating_condition(std::string_view text) {
-  for (const auto& [cond, t] : condition_texts)
-    if (t == text) return cond;
-  return std::nullopt;
 }
 
 const heuristic* ruleset::find(heuristic_id h) const {

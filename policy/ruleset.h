@@ -15,16 +15,18 @@
 #include <vector>
 
 #include "messages/codec/yaml_schema.h"
+#include "messages/data/risk.h"
 #include "messages/data/vocabulary.h"
 #include "policy/rule_pack.h"
 
 namespace casm::policy {
 
-struct risk_thresholds {
-  double warn = 0;
-  double gate = 0;
-  double block = 0;
-};
+// risk_thresholds and gating_condition are plain data shared with the run
+// log (messages/data/risk.h); re-exported here.
+using messages::risk_thresholds;
+using messages::gating_condition;
+using messages::parse_gating_condition;
+using messages::to_string;
 
 // The diff heuristics a ruleset may define. The names are a fixed set: each
 // maps to a stable reason code and signal type, and a misspelled name must
@@ -54,19 +56,6 @@ struct dependency_risk {
   bool adds_new_dependency = false;       // "adds_new_dependency: true"
   bool updates_dependency_major = false;  // "updates_dependency_major: true"
 };
-
-// The seed's gating conditions, the only forms accepted.
-enum class gating_condition {
-  score_at_least_gate,       // "risk_score >= risk_thresholds.gate"
-  score_at_least_block,      // "risk_score >= risk_thresholds.block"
-  touches_high,              // "touches_any(path_sensitivity.high)"
-  touches_medium,            // "touches_any(path_sensitivity.medium)"
-  touches_dependency_files,  // "touches_dependency_files: true"
-  secret_like_detected,      // "secret_like_detected: true"
-};
-// The exact text of the condition, as written in the ruleset.
-std::string_view to_string(gating_condition c);
-std::optional<gating_condition> parse_gating_condition(std::string_view text);
 
 struct ruleset {
   std::string version;  // "0.1"

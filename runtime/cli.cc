@@ -2,12 +2,14 @@
 
 #include <git2.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/workflow/workflow_engine.h"
 #include "messages/data/vocabulary.h"
 #include "runtime/commands.h"
 
@@ -84,6 +86,51 @@ int run_cli(int argc, char** argv) {
   scan_cmd->add_option("--threads", scan.threads, "Reader threads (default: one per core)");
   scan_cmd->get_option("--json")->excludes("--sarif");
 
+  auto* policy_cmd = app.add_subcommand("policy", "Validate a ruleset, or score a diff (CI, pre-commit)");
+  policy_cmd->require_subcommand(1);
+  std::string policy_file;
+  bool policy_validate_json = false;
+  auto* policy_validate_cmd = policy_cmd->add_subcommand("validate", "Check a ruleset file");
+  policy_validate_cmd->add_option("file", policy_file, "The ruleset YAML")->required();
+  policy_validate_cmd->add_flag("--json", policy_validate_json, "Print as JSON");
+  policy_score_options score;
+  auto* policy_score_cmd = policy_cmd->add_subcommand(
+    "score", "Risk-score base..head: exit 0 pass/warn, 3 gate, 4 block");
+  policy_score_cmd->add_option("--repo", score.repo, "The git repository")->required();
+  policy_score_cmd->add_option("--base", score.base, "Base revision")->required();
+  policy_score_cmd->add_option("--head", score.head, "Head revision")->capture_default_str();
+  policy_score_cmd->add_option("--ruleset", score.ruleset, "Ruleset id or path")->capture_default_str();
+  policy_score_cmd->add_flag("--json", score.json, "Print as JSON (policy_decisions-shaped)");
+
+  decision_options approve;
+  auto* approve_cmd = app.add_subcommand("approve", "Approve a gated run (single-use, bound to its diff)");
+  approve_cmd->add_option("--run-id", approve.run_id, "The gated run")->required();
+  approve_cmd->add_option("--reason", approve.reason, "Why (recorded)")->required();
+  approve_cmd->add_option("--by", approve.by, "Who approves (default: the OS user)");
+  approve_cmd->add_option("--allow-files", approve.allow_files,
+                          "Only these changed files may be touched")->delimiter(',');
+  approve_cmd->add_option("--deny-files", approve.deny_files, "These changed files may not be touched")
+    ->delimiter(',');
+  decision_options deny;
+  deny.approve = false;
+  auto* deny_cmd = app.add_subcommand("deny", "Deny a gated run: it ends `denied`, with its report");
+  deny_cmd->add_option("--run-id", deny.run_id, "The gated run")->required();
+  deny_cmd->add_option("--reason", deny.reason, "Why (recorded)")->required();
+  deny_cmd->add_option("--by", deny.by, "Who denies (default: the OS user)");
+  resume_options resume;
+  auto* resume_cmd = app.add_subcommand(
+    "resume", "Continue a run after a decision or a crash, redoing no recorded side effect");
+  resume_cmd->add_option("--run-id", resume.run_id, "The run")->required();
+  resume_cmd->add_flag("--json", resume.json, "Print the result as JSON");
+
+  replay_options replay;
+  auto* replay_cmd = app.add_subcommand(
+    "replay", "Re-execute a run from its log and prove it identical (no network, no process)");
+  replay_cmd->add_option("--run-id", replay.run_id, "The run")->required();
+  replay_cmd->add_flag("--allow-config-drift", replay.allow_config_drift,
+                       "Compare even if the pinned config differs from the current one");
+  replay_cmd->add_flag("--json", replay.json, "Print the result as JSON");
+
   bool runs_json = false;
   auto* runs_cmd = app.add_subcommand("runs", "List runs and their status");
   runs_cmd->add_flag("--json", runs_json, "Print as JSON");
@@ -116,11 +163,20 @@ int run_cli(int argc, char** argv) {
   // are) without trusting its config.
   git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
 
+  if (const char* fault = std::getenv("CASM_TEST_ENGINE_FAULT"); fault && *fault)
+    workflow::set_engine_fault(fault);
+
   int rc = messages::exit_code::runtime_failure;
   if (*run_cmd) rc = cmd_run(g, run);
   else if (*explain_cmd) rc = cmd_explain(g, explain);
   else if (*verify_cmd) rc = cmd_verify_log(g, verify);
   else if (*scan_cmd) rc = cmd_scan(g, scan);
+  else if (*policy_validate_cmd) rc = cmd_policy_validate(g, policy_file, policy_validate_json);
+  else if (*policy_score_cmd) rc = cmd_policy_score(g, score);
+  else if (*replay_cmd) rc = cmd_replay(g, replay);
+  else if (*approve_cmd) rc = cmd_decide(g, approve);
+  else if (*deny_cmd) rc = cmd_decide(g, deny);
+  else if (*resume_cmd) rc = cmd_resume(g, resume);
   else if (*runs_cmd) rc = cmd_runs(g, runs_json);
   else if (*doctor_cmd) rc = cmd_doctor(g, doctor_json);
   git_libgit2_shutdown();

@@ -27,6 +27,7 @@
 #include "runtime/actor_boot.h"
 #include "runtime/commands.h"
 #include "runtime/home.h"
+#include "runtime/run_driver.h"
 #include "runtime/ruleset_loader.h"
 #include "runtime/scanner_cache.h"
 #include "runtime/template_loader.h"
@@ -113,6 +114,11 @@ bool fill_audit_options(const loaded_template& t, const run_options& opt,
     return false;
   }
   pinned_ruleset = rs;
+  a.ruleset_id = rs.id;
+  a.ruleset_hash = rs.hash;
+  a.ruleset_source = rs.source;
+  a.ruleset_text = rs.text;
+  a.hitl_expires_after_hours = m.hitl_expires_after_hours;
   a.sensitive_paths = rs.rules.high_paths;
   if (rs.rules.dependency) a.dependency_files = rs.rules.dependency->files;
 
@@ -232,44 +238,7 @@ int cmd_run(const global_options& g, const run_options& opt) {
 
   if (start.audit.enabled) builtin_scanner(g);  // from the on-disk cache when it fits
 
-  messages::run_outcome outcome;
-  {
-    casm_config cfg;
-    caf::actor_system sys{cfg};
-    supervisor::agent_set agents;
-    agents.ingest = sys.spawn<caf::detached>(agents::ingest_agent);
-    agents.reporter = sys.spawn<caf::detached>(agents::reporter_agent,
-                                               supervisor::run_store::artifacts_dir(run_dir));
-    if (start.audit.enabled) {
-      for (uint32_t i = 0; i < start.audit.reviewers; ++i)
-        agents.reviewers.push_back(sys.spawn<caf::detached>(agents::reviewer_agent));
-      agents.fixer = sys.spawn<caf::detached>(agents::fixer_agent,
-                                              supervisor::run_store::artifacts_dir(run_dir));
-      agents.validator = sys.spawn<caf::detached>(agents::validator_agent, store.home());
-    }
-    auto sup = sys.spawn<caf::detached>(supervisor::supervisor, scfg, agents);
-    caf::scoped_actor self{sys};
-    bool ok = false;
-    std::string failure;
-    self->request(sup, caf::infinite, start)
-      .receive([&](messages::run_outcome& o) { outcome = std::move(o); ok = true; },
-               [&](caf::error& err) { failure = sys.render(err); });
-    if (!ok) {
-      // The supervisor itself failed (e.g. the log could not be written).
-      // Record what we can in state.json; the log holds everything up to it.
-      std::string why;
-      auto st = supervisor::run_store::read_state(run_dir, &why).value_or(scfg.initial_state);
-      st.status = "failed";
-      st.exit_code = ec::runtime_failure;
-      st.reason = "the run's supervisor failed: " + failure;
-      st.failure_kind = "internal";
-      supervisor::run_store::write_state(run_dir, st);
-      outcome.status = "failed";
-      outcome.exit_code = ec::runtime_failure;
-      outcome.reason = st.reason;
-      outcome.failure_kind = "internal";
-    }
-  }
+  messages::run_outcome outcome = drive_run(scfg, start, store.home()).outcome;
   if (outcome.exit_code != ec::ok && !outcome.reason.empty())
     print_error(codec::display_text(outcome.reason));
   if (!opt.write_baseline.empty() && start.audit.enabled &&

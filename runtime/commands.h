@@ -46,7 +46,40 @@ struct scan_options {
   int threads = 0;                              // 0: one per core
 };
 
+struct policy_score_options {
+  std::string repo;
+  std::string base;
+  std::string head = "HEAD";
+  std::string ruleset = "default.devtools";
+  bool json = false;
+};
+
+struct replay_options {
+  std::string run_id;
+  bool allow_config_drift = false;
+  bool json = false;
+};
+
+struct decision_options {
+  std::string run_id;
+  bool approve = true;
+  std::string reason;
+  std::string by;
+  std::vector<std::string> allow_files;
+  std::vector<std::string> deny_files;
+};
+
+struct resume_options {
+  std::string run_id;
+  bool json = false;
+};
+
 int cmd_run(const global_options& g, const run_options& o);
+int cmd_decide(const global_options& g, const decision_options& o);
+int cmd_resume(const global_options& g, const resume_options& o);
+int cmd_policy_validate(const global_options& g, const std::string& file, bool json);
+int cmd_policy_score(const global_options& g, const policy_score_options& o);
+int cmd_replay(const global_options& g, const replay_options& o);
 int cmd_scan(const global_options& g, const scan_options& o);
 int cmd_explain(const global_options& g, const run_ref_options& o);
 int cmd_verify_log(const global_options& g, const run_ref_options& o);

@@ -81,7 +81,7 @@ json finding_json(const finding& f) {
 std::string sarif_level(severity s) {
   switch (s) {
     case severity::high: return "error";
-    case severity::medium: return "note";
+    case severity::medium: return "warning";
     default: return "note";
   }
 }

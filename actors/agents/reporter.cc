@@ -29,6 +29,7 @@ protocol::reporter_actor::behavior_type reporter_agent(protocol::reporter_actor:
                                                                    req.audit.scope,
                                                                    policy::builtin_rules()));
       }
+      if (!req.policy_decisions.empty()) files.emplace_back("policy_decisions.json", req.policy_decisions);
       files.emplace_back("report.md", telemetry::render_report_md(req));
       for (const auto& [name, text] : files) {
         auto err = supervisor::write_file_atomic(artifacts_dir / name, text);

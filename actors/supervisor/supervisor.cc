@@ -29,7 +29,47 @@ void mark_failed(Reply& r, std::string why) {
   r.error = std::move(why);
 }
 
+uint64_t append(self_ptr self, std::string_view kind, std::string source, std::string target,
+                std::string type, json payload);
+
+// Appends a record; in a resume, the first live record is preceded by
+// run.resumed, which says from where.
 uint64_t record(self_ptr self, std::string_view kind, std::string source, std::string target,
+                std::string type, json payload) {
+  auto& st = self->state;
+  if (!st.cfg.feed.empty() && !st.resume_marked) {
+    st.resume_marked = true;
+    append(self, event_kind::meta, "supervisor", "log", "run.resumed",
+           json{{"matched_records", st.feed_next}, {"log_records_before", st.log->last_seq()}});
+  }
+  return append(self, kind, std::move(source), std::move(target), std::move(type),
+                std::move(payload));
+}
+
+// An output of the coordinator: matched against the feed while resuming
+// (true: it is already in the log), else appended.
+bool replayed_output(self_ptr self, const std::string& type, const json& payload) {
+  auto& st = self->state;
+  while (st.feeding && st.feed_next < st.cfg.feed.size() &&
+         st.cfg.feed[st.feed_next].value("kind", "") != event_kind::output)
+    ++st.feed_next;
+  if (!st.feeding || st.feed_next >= st.cfg.feed.size()) {
+    st.feeding = false;
+    return false;
+  }
+  const auto& rec = st.cfg.feed[st.feed_next];
+  if (rec.value("type", "") != type || rec["payload"] != payload) {
+    if (st.divergence.empty())
+      st.divergence = "seq " + std::to_string(rec.value("seq", uint64_t{0})) + ": the log has " +
+                      rec.value("type", "") + " " + rec["payload"].dump() + ", the coordinator now emits " +
+                      type + " " + payload.dump();
+    return true;  // nothing is appended after a divergence
+  }
+  ++st.feed_next;
+  return true;
+}
+
+uint64_t append(self_ptr self, std::string_view kind, std::string source, std::string target,
                 std::string type, json payload) {
   auto& st = self->state;
   std::string text = payload.dump();
@@ -63,6 +103,8 @@ void pump(self_ptr self) {
   }
 }
 
+void stop_agents(self_ptr self);
+
 void finish(self_ptr self, run_outcome outcome) {
   auto& st = self->state;
   if (st.finished) return;
@@ -73,6 +115,25 @@ void finish(self_ptr self, run_outcome outcome) {
   st.state.failure_kind = outcome.failure_kind;
   checkpoint(self);
   if (st.done) st.done->deliver(std::move(outcome));
+  stop_agents(self);
+  self->quit();
+}
+
+// A resume whose coordinator no longer emits what the log holds: nothing is
+// written; the run stays as it was and the caller exits 6.
+void abandon_resume(self_ptr self) {
+  auto& st = self->state;
+  if (st.finished) return;
+  st.finished = true;
+  if (st.done)
+    st.done->deliver(caf::make_error(caf::sec::runtime_error,
+                                     "resume diverged from the log at " + st.divergence));
+  stop_agents(self);
+  self->quit();
+}
+
+void stop_agents(self_ptr self) {
+  auto& st = self->state;
   auto stop = [self](const auto& handle) {
     if (handle) self->send_exit(handle, caf::exit_reason::user_shutdown);
   };
@@ -80,8 +141,9 @@ void finish(self_ptr self, run_outcome outcome) {
   stop(st.agents.reporter);
   stop(st.agents.fixer);
   stop(st.agents.validator);
+  stop(st.agents.gate);
   for (const auto& r : st.agents.reviewers) stop(r);
-  self->quit();
+  if (st.coordinator) self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
 }
 
 // Records the request, dispatches it to `agent` within the window, records
@@ -89,9 +151,24 @@ void finish(self_ptr self, run_outcome outcome) {
 template <class Reply, class Agent, class Request>
 caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
                                            const char* agent_name, Request req) {
-  record(self, event_kind::output, "coordinator", agent_name, event_type<Request>::value,
-         json(req));
   auto rp = self->template make_response_promise<Reply>();
+  const json payload(req);
+  if (replayed_output(self, event_type<Request>::value, payload)) {
+    auto& st = self->state;
+    if (!st.divergence.empty()) {
+      abandon_resume(self);
+      return rp;
+    }
+    // Answered in the log: deliver that answer; no agent runs again.
+    if (auto it = st.recorded_replies.find(req.call_id); it != st.recorded_replies.end()) {
+      rp.deliver(it->second.template get<Reply>());
+      return rp;
+    }
+    // Asked but never answered (the process died mid-call): ask again live.
+  } else {
+    record(self, event_kind::output, "coordinator", agent_name, event_type<Request>::value,
+           payload);
+  }
   auto deliver = [self, rp, agent_name](Reply reply) mutable {
     auto& st = self->state;
     record(self, event_kind::input, agent_name, "coordinator", event_type<Reply>::value,
@@ -113,6 +190,48 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
   });
   pump(self);
   return rp;
+}
+
+// Records (or, resuming, matches) a notification from the coordinator.
+// Returns true if it was appended.
+bool note(self_ptr self, const char* type, const json& payload) {
+  if (replayed_output(self, type, payload)) {
+    if (!self->state.divergence.empty()) abandon_resume(self);
+    return false;
+  }
+  record(self, event_kind::output, "coordinator", "supervisor", type, payload);
+  return true;
+}
+
+// Resuming past a pause: deliver the human's recorded decision for
+// `request_id` (approve/deny appended it after the pause), and mark it
+// consumed: single-use.
+void deliver_recorded_decision(self_ptr self, const std::string& request_id) {
+  auto& st = self->state;
+  for (size_t i = st.feed_next; i < st.cfg.feed.size(); ++i) {
+    const auto& rec = st.cfg.feed[i];
+    const std::string type = rec.value("type", "");
+    if (rec.value("kind", "") != event_kind::input ||
+        (type != "approval.granted" && type != "approval.denied"))
+      continue;
+    auto decision = rec["payload"].get<approval_decision>();
+    if (decision.request_id != request_id) continue;
+    if (!st.consumed_approvals.count(decision.approval_id)) {
+      st.consumed_approvals.insert(decision.approval_id);
+      record(self, event_kind::meta, "supervisor", "log", "approval.consumed",
+             json{{"approval_id", decision.approval_id}, {"request_id", request_id},
+                  {"decision", decision.decision}});
+      checkpoint(self);
+    }
+    self->send(st.coordinator, std::move(decision));
+    return;
+  }
+  // No decision: the caller should not have resumed; stop where the log is.
+  run_outcome o;
+  o.status = "pending_hitl";
+  o.exit_code = exit_code::gated;
+  o.reason = "the run is still waiting for a decision on request " + request_id;
+  finish(self, std::move(o));
 }
 
 }  // namespace
@@ -148,10 +267,21 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
         return caf::make_error(caf::sec::runtime_error, st.open_error);
       }
       st.done = self->make_response_promise<run_outcome>();
-      record(self, event_kind::meta, "supervisor", "log", "config.pinned", st.cfg.pinned);
-      record(self, event_kind::input, "cli", "coordinator", event_type<run_start>::value,
-             json(start));
-      checkpoint(self);
+      if (st.cfg.feed.empty()) {
+        record(self, event_kind::meta, "supervisor", "log", "config.pinned", st.cfg.pinned);
+        record(self, event_kind::input, "cli", "coordinator", event_type<run_start>::value,
+               json(start));
+        checkpoint(self);
+      } else {
+        st.feeding = true;
+        for (const auto& rec : st.cfg.feed) {
+          const auto& p = rec["payload"];
+          if (rec.value("kind", "") == event_kind::input && p.is_object() && p.contains("call_id"))
+            st.recorded_replies[p.value("call_id", "")] = p;
+          if (rec.value("type", "") == "approval.consumed" && p.is_object())
+            st.consumed_approvals.insert(p.value("approval_id", ""));
+        }
+      }
       st.coordinator = self->spawn(workflow::coordinator,
                                    caf::actor_cast<protocol::supervisor_actor>(self));
       self->monitor(st.coordinator);
@@ -180,19 +310,39 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
       return forward<validate_result>(self, self->state.agents.validator, "validator",
                                       std::move(req));
     },
+    [self](gate_request& req) -> caf::result<gate_result> {
+      return forward<gate_result>(self, self->state.agents.gate, "gate", std::move(req));
+    },
+    [self](security_alert& alert) {
+      if (note(self, event_type<security_alert>::value, json(alert))) checkpoint(self);
+    },
     [self](report_request& req) -> caf::result<report_result> {
       return forward<report_result>(self, self->state.agents.reporter, "reporter",
                                     std::move(req));
     },
     [self](stage_event& ev) {
       const bool boundary = ev.status != "started";
-      record(self, event_kind::output, "coordinator", "supervisor", event_type<stage_event>::value,
-             json(ev));
-      if (boundary) checkpoint(self);
+      if (note(self, event_type<stage_event>::value, json(ev)) && boundary) checkpoint(self);
+    },
+    [self](hitl_request& req) { note(self, event_type<hitl_request>::value, json(req)); },
+    [self](run_pause& pause) {
+      auto& st = self->state;
+      const bool appended = note(self, event_type<run_pause>::value, json(pause));
+      if (st.finished) return;
+      if (appended) {
+        // A live pause: the run waits for a human; this process ends.
+        run_outcome o;
+        o.status = pause.status;
+        o.exit_code = pause.exit_code;
+        o.reason = pause.reason;
+        finish(self, std::move(o));
+        return;
+      }
+      deliver_recorded_decision(self, pause.request_id);
     },
     [self](run_outcome& outcome) {
-      record(self, event_kind::output, "coordinator", "supervisor", event_type<run_outcome>::value,
-             json(outcome));
+      note(self, event_type<run_outcome>::value, json(outcome));
+      if (self->state.finished) return;
       finish(self, std::move(outcome));
     },
   };

@@ -16,6 +16,8 @@
 #include <queue>
 #include <functional>
 #include <string>
+#include <map>
+#include <set>
 #include <vector>
 
 #include <caf/typed_response_promise.hpp>
@@ -34,6 +36,7 @@ struct agent_set {
   std::vector<protocol::reviewer_actor> reviewers;  // one per shard slot
   protocol::fixer_actor fixer;
   protocol::validator_actor validator;
+  protocol::gate_actor gate;
 };
 
 struct supervisor_config {
@@ -43,6 +46,12 @@ struct supervisor_config {
   run_state initial_state;  // status running, created_at, template, repo
   size_t max_inflight = 16;
   size_t blob_threshold = 4096;  // payloads larger than this go to blobs/
+  // Resume: the records after run.started (payloads resolved from blobs).
+  // The coordinator is rebuilt and re-emits its outputs; each one that the
+  // feed holds is matched, not appended, and each recorded reply is
+  // delivered from the feed without calling any agent. Where the feed ends,
+  // the run goes on live. Empty for a new run.
+  std::vector<nlohmann::json> feed;
 };
 
 struct supervisor_state {
@@ -57,6 +66,13 @@ struct supervisor_state {
   std::queue<std::function<void()>> waiting;  // requests beyond the window
   size_t inflight = 0;
   bool finished = false;
+  // resume
+  size_t feed_next = 0;          // next feed record to match an output against
+  bool feeding = false;          // outputs are still being matched
+  bool resume_marked = false;    // run.resumed appended
+  std::map<std::string, nlohmann::json> recorded_replies;  // call_id -> payload
+  std::set<std::string> consumed_approvals;                 // approval ids
+  std::string divergence;        // set when a re-emitted output differs
 };
 
 protocol::supervisor_actor::behavior_type

@@ -34,6 +34,15 @@ void emit(self_ptr self, const protocol::supervisor_actor& sup, std::vector<outp
       ask<validate_request, validate_result>(self, sup, std::move(*req));
     } else if (auto* req = std::get_if<report_request>(&o)) {
       ask<report_request, report_result>(self, sup, std::move(*req));
+    } else if (auto* req = std::get_if<gate_request>(&o)) {
+      ask<gate_request, gate_result>(self, sup, std::move(*req));
+    } else if (auto* hitl = std::get_if<hitl_request>(&o)) {
+      self->send(sup, std::move(*hitl));
+    } else if (auto* alert = std::get_if<security_alert>(&o)) {
+      self->send(sup, std::move(*alert));
+    } else if (auto* pause = std::get_if<run_pause>(&o)) {
+      // The engine waits for a human decision; a resume delivers it.
+      self->send(sup, std::move(*pause));
     } else if (auto* done = std::get_if<run_outcome>(&o)) {
       self->send(sup, std::move(*done));
       self->quit();
@@ -48,6 +57,9 @@ protocol::coordinator_actor::behavior_type coordinator(self_ptr self,
   return {
     [self, supervisor](const run_start& start) {
       emit(self, supervisor, self->state.engine.start(start));
+    },
+    [self, supervisor](const approval_decision& decision) {
+      emit(self, supervisor, self->state.engine.on_decision(decision));
     },
   };
 }

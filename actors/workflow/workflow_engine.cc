@@ -4,7 +4,10 @@
 #include <array>
 #include <cstdio>
 
+#include "messages/codec/digest.h"
 #include "messages/codec/ulid.h"
+#include "policy/risk.h"
+#include "telemetry/policy_decisions_writer.h"
 #include "messages/data/vocabulary.h"
 
 namespace casm::workflow {
@@ -35,6 +38,15 @@ std::string plural(uint64_t n, const char* one, const char* many) {
 
 }  // namespace
 
+namespace {
+std::string& engine_fault() {
+  static std::string fault;
+  return fault;
+}
+}  // namespace
+
+void set_engine_fault(std::string fault) { engine_fault() = std::move(fault); }
+
 std::string workflow_engine::next_call_id() {
   return codec::derive_ulid(start_.run_id, ++calls_, "call");
 }
@@ -46,6 +58,11 @@ bool workflow_engine::at(const char* s) const {
 std::vector<output> workflow_engine::start(const run_start& start) {
   start_ = start;
   std::vector<output> out;
+  if (!start_.audit.ruleset_text.empty()) {
+    std::vector<codec::config_error> errors;
+    ruleset_ok_ = policy::parse_ruleset(start_.audit.ruleset_id, start_.audit.ruleset_text,
+                                        ruleset_, errors);
+  }
   begin_stage(out);
   return out;
 }
@@ -75,8 +92,40 @@ void workflow_engine::begin_stage(std::vector<output>& out) {
     reviews_.assign(shards_.size(), review_result{});
     reviews_pending_ = shards_.size();
     for (const auto& shard : shards_) out.emplace_back(shard);
+  } else if (s == "gate") {
+    if (ingest_.mode != "diff") {
+      skip_stage(out, "no incoming diff (no --base): the swarm's own patch is scored at the "
+                      "policy stage");
+      return;
+    }
+    ask_gate(out, "incoming");
+  } else if (s == "policy") {
+    if (plan_.files.empty()) {
+      // Nothing to apply: the empty patch passes, and says so.
+      gate_mode_ = "patch";
+      auto a = policy::assess(ruleset_, messages::diff_evidence{});
+      assessment_ = a;
+      record_decision("allow", "applied", a, false);
+      complete_stage(out, "pass: the patch is empty");
+      return;
+    }
+    ask_gate(out, "patch");
   } else if (s == "plan") {
     plan_ = plan_fixes(merged_.findings, ingest_, audit);
+    if (engine_fault() == "plan_drops_fixes") plan_ = fix_plan{};
+    if (approval_) {
+      // An approval narrows what the fixer may touch; never widens it.
+      const std::set<std::string> allow(approval_->allow_files.begin(), approval_->allow_files.end());
+      const std::set<std::string> deny(approval_->deny_files.begin(), approval_->deny_files.end());
+      std::vector<messages::fix_file> kept;
+      for (auto& f : plan_.files) {
+        if ((allow.empty() || allow.count(f.path)) && !deny.count(f.path))
+          kept.push_back(std::move(f));
+        else
+          plan_.suggestions.push_back({f.path, "", 0, "outside_approved_scope"});
+      }
+      plan_.files = std::move(kept);
+    }
     complete_stage(out, plural(plan_.planned_lines, "fix", "fixes") + " in " +
                           plural(plan_.files.size(), "file", "files") + ", " +
                           plural(plan_.suggestions.size(), "suggestion", "suggestions") +
@@ -144,15 +193,15 @@ void workflow_engine::skip_stage(std::vector<output>& out, const std::string& wh
 }
 
 void workflow_engine::fail_stage(std::vector<output>& out, std::string kind, std::string reason,
-                                 int exit_code) {
+                                 int exit_code, const std::string& status) {
   stage_event ev{stage(), "failed", reason};
   outcomes_.push_back(ev);
   out.emplace_back(std::move(ev));
-  if (failure_kind_.empty()) {
+  if (failure_kind_.empty() || failure_kind_ == "fail_on") {
     failure_kind_ = std::move(kind);
     reason_ = std::move(reason);
     exit_code_ = exit_code;
-    final_status_.clear();
+    final_status_ = status == "failed" ? std::string() : status;
   }
   // Skip to the report stage (a failed run still writes its report), unless
   // the report itself failed.
@@ -281,6 +330,186 @@ std::vector<output> workflow_engine::on_reply(const report_result& r) {
   return out;
 }
 
+void workflow_engine::ask_gate(std::vector<output>& out, const std::string& mode) {
+  gate_mode_ = mode;
+  if (!ruleset_ok_) {
+    // A gate with no usable ruleset is a missing gate input: blocked.
+    end_early(out, "blocked", ec::blocked, "policy_input_missing",
+              "the pinned ruleset is missing or does not parse, so the gate cannot score");
+    return;
+  }
+  gate_request q;
+  q.call_id = next_call_id();
+  q.mode = mode;
+  q.repo_path = ingest_.repo_path;
+  q.base_commit = ingest_.base_commit;
+  q.head_commit = ingest_.head_commit;
+  if (mode == "patch") q.files = plan_.files;
+  q.max_file_bytes = start_.audit.max_file_bytes;
+  q.ruleset_hash = start_.audit.ruleset_hash;
+  out.emplace_back(std::move(q));
+}
+
+void workflow_engine::record_decision(const std::string& action, const std::string& status,
+                                      const messages::risk_assessment& a, bool with_scope) {
+  messages::policy_decision d;
+  d.decision_id = codec::derive_ulid(start_.run_id, decisions_.size() + 1, "decision");
+  d.stage = stage();
+  d.action = *messages::parse_decision_action(action);
+  d.status = *messages::parse_decision_status(status);
+  d.reason_codes = a.reason_codes;
+  if (with_scope) d.scope_reduction = a.scope;
+  decisions_.push_back(std::move(d));
+}
+
+std::vector<output> workflow_engine::on_reply(const gate_result& r) {
+  std::vector<output> out;
+  if (!(at("gate") || at("policy")) || waiting_) return out;
+  if (!r.ok) {
+    // DESIGN.md: a missing gate input is blocked, never a warning.
+    end_early(out, "blocked", ec::blocked, "policy_input_missing",
+              "the gate could not read its input: " + r.error);
+    return out;
+  }
+  auto a = policy::assess(ruleset_, r.evidence);
+  assessment_ = a;
+  const std::string summary = a.human_summary;
+  switch (a.status) {
+    case messages::gate_status::pass:
+    case messages::gate_status::warn: {
+      const bool warn = a.status == messages::gate_status::warn;
+      record_decision(warn ? "warn" : "allow", "applied", a, false);
+      char score[32];
+      std::snprintf(score, sizeof score, "%.2f", a.score);
+      complete_stage(out, std::string(warn ? "warn" : "pass") + ", score " + score +
+                            (approval_ ? ", within the approved scope" : "") +
+                            (summary.empty() ? "" : ": " + summary));
+      return out;
+    }
+    case messages::gate_status::block: {
+      record_decision("block", "applied", a, false);
+      security_alert alert;
+      alert.stage = stage();
+      alert.score = a.score;
+      for (auto rc : a.reason_codes) alert.reason_codes.emplace_back(to_string(rc));
+      alert.summary = summary;
+      out.emplace_back(alert);
+      end_early(out, "blocked", ec::blocked, "policy_block", "blocked by policy: " + summary);
+      return out;
+    }
+    case messages::gate_status::gate: {
+      record_decision("gate", "pending_hitl", a, true);
+      hitl_request q;
+      q.request_id = codec::derive_ulid(start_.run_id, ++calls_, "hitl");
+      q.run_id = start_.run_id;
+      q.mode = gate_mode_;
+      q.diff_hash = codec::sha256_hex(nlohmann::json(r.evidence).dump());
+      q.ruleset_hash = start_.audit.ruleset_hash;
+      q.score = a.score;
+      q.status = "gate";
+      for (auto rc : a.reason_codes) q.reason_codes.emplace_back(to_string(rc));
+      for (const auto& sg : a.signals)
+        q.signals.push_back({sg.file, sg.line_start, sg.line_end, std::string(to_string(sg.type)),
+                             std::string(messages::to_string(sg.severity)), sg.message});
+      for (const auto& f : r.evidence.files) q.changed_files.push_back(f.path);
+      q.allow_files = a.scope.allow_files;
+      q.deny_files = a.scope.deny_files;
+      q.human_summary = summary;
+      q.expires_after_hours = start_.audit.hitl_expires_after_hours;
+      pending_ = q;
+      hitl_requests_.push_back(q);
+      waiting_ = true;
+      hitl_status_ = "pending";
+      out.emplace_back(q);
+      run_pause pause;
+      pause.request_id = q.request_id;
+      pause.reason = "gated before " + std::string(gate_mode_ == "patch" ? "apply" : "analysis") +
+                     ": " + summary + " (casm approve|deny --run-id " + start_.run_id + ")";
+      out.emplace_back(pause);
+      return out;
+    }
+  }
+  return out;
+}
+
+std::vector<output> workflow_engine::on_decision(const approval_decision& d) {
+  std::vector<output> out;
+  if (!waiting_) return out;
+  waiting_ = false;
+  std::string mismatch;
+  if (d.run_id != start_.run_id) mismatch = "it is for run " + d.run_id;
+  else if (d.request_id != pending_.request_id) mismatch = "it answers request " + d.request_id;
+  else if (d.diff_hash != pending_.diff_hash) mismatch = "it was given for another diff";
+  else if (d.ruleset_hash != start_.audit.ruleset_hash) mismatch = "it was given under another ruleset";
+  if (!mismatch.empty()) {
+    end_early(out, "failed", ec::bad_input, "policy_rejected",
+              "the decision does not bind this gate: " + mismatch);
+    return out;
+  }
+  if (!decisions_.empty()) decisions_.back().status = messages::decision_status::applied;
+  if (d.decision == "denied") {
+    hitl_status_ = "denied";
+    approval_ = d;
+    end_early(out, "denied", ec::blocked, "approval_denied",
+              "denied by " + d.by + ": " + d.reason);
+    return out;
+  }
+  hitl_status_ = "approved";
+  approval_ = d;
+  if (gate_mode_ == "incoming") {
+    complete_stage(out, "approved by " + d.by + ": " + d.reason);
+    return out;
+  }
+  // The patch: only the approved files; a narrower patch is scored again.
+  const std::set<std::string> allow(d.allow_files.begin(), d.allow_files.end());
+  const std::set<std::string> deny(d.deny_files.begin(), d.deny_files.end());
+  std::vector<messages::fix_file> kept;
+  for (const auto& f : plan_.files)
+    if ((allow.empty() || allow.count(f.path)) && !deny.count(f.path)) kept.push_back(f);
+    else plan_.suggestions.push_back({f.path, "", 0, "outside_approved_scope"});
+  if (kept.size() == plan_.files.size()) {
+    complete_stage(out, "approved by " + d.by + ": " + d.reason);
+    return out;
+  }
+  plan_.files = std::move(kept);
+  if (plan_.files.empty()) {
+    complete_stage(out, "approved by " + d.by + " with a scope that leaves nothing to apply");
+    return out;
+  }
+  ask_gate(out, "patch");
+  return out;
+}
+
+void workflow_engine::end_early(std::vector<output>& out, const std::string& status, int exit_code,
+                                std::string kind, std::string reason) {
+  fail_stage(out, std::move(kind), std::move(reason), exit_code, status);
+}
+
+std::string workflow_engine::render_policy_decisions() const {
+  if (!assessment_) return {};
+  messages::policy_run_info info;
+  info.run_id = start_.run_id;
+  info.template_id = start_.template_id;
+  info.repo.type = messages::repo_type::local;
+  info.repo.id = codec::display_text(start_.repo);
+  info.started_at = start_.started_at;
+  info.base = ingest_.base_commit;
+  info.head = ingest_.head_commit;
+  info.ruleset.id = start_.audit.ruleset_id;
+  info.ruleset.hash = start_.audit.ruleset_hash;
+  info.ruleset.source = start_.audit.ruleset_source == "override"
+                          ? messages::ruleset_source::override
+                          : messages::ruleset_source::bundled;
+  info.hitl.required = !hitl_requests_.empty();
+  info.hitl.mode = info.hitl.required ? messages::hitl_mode::local : messages::hitl_mode::none;
+  info.hitl.status = *messages::parse_hitl_status(hitl_status_);
+  if (approval_ && approval_->decision == "approved")
+    info.hitl.approval = messages::hitl_approval{approval_->by, approval_->decided_at, approval_->reason};
+  info.decisions = decisions_;
+  info.redaction.notes = "No code or secret values: signals carry line ranges and sha256 digests only.";
+  return telemetry::render_policy_decisions(*assessment_, info);
+}
+
 report_request workflow_engine::make_report_request() {
   report_request q;
   q.call_id = next_call_id();
@@ -304,6 +533,8 @@ report_request workflow_engine::make_report_request() {
   q.reason = reason_;
   q.failure_kind = failure_kind_;
   q.audit_enabled = start_.audit.enabled;
+  q.policy_decisions = render_policy_decisions();
+  q.hitl_requests = hitl_requests_;
   if (q.audit_enabled) {
     auto& a = q.audit;
     a.scope = merged_.scope;

@@ -8,8 +8,12 @@
 #include <variant>
 #include <vector>
 
+#include <optional>
+#include <set>
+
 #include "actors/workflow/audit_plan.h"
 #include "messages/data/workflow.h"
+#include "policy/ruleset.h"
 
 namespace casm::workflow {
 
@@ -26,10 +30,23 @@ using messages::run_start;
 using messages::stage_event;
 using messages::validate_request;
 using messages::validate_result;
+using messages::approval_decision;
+using messages::gate_request;
+using messages::gate_result;
+using messages::hitl_request;
+using messages::run_pause;
+using messages::security_alert;
 
 // Everything the coordinator can emit. Requests expect exactly one reply.
 using output = std::variant<stage_event, ingest_request, review_request, fix_request,
-                            validate_request, report_request, run_outcome>;
+                            validate_request, gate_request, hitl_request, run_pause,
+                            security_alert, report_request, run_outcome>;
+
+// A test seam: a named bug the engine will commit, so that tests can prove
+// replay catches a coordinator that changed behaviour. Set only by the
+// runtime from $CASM_TEST_ENGINE_FAULT; never recorded. Faults:
+//   "plan_drops_fixes": the plan stage plans no fixes.
+void set_engine_fault(std::string fault);
 
 class workflow_engine {
 public:
@@ -39,6 +56,9 @@ public:
   std::vector<output> on_reply(const fix_result& r);
   std::vector<output> on_reply(const validate_result& r);
   std::vector<output> on_reply(const report_result& r);
+  std::vector<output> on_reply(const gate_result& r);
+  // A human's decision on the pending HITL request (delivered by resume).
+  std::vector<output> on_decision(const approval_decision& d);
 
   bool finished() const { return finished_; }
 
@@ -50,10 +70,19 @@ private:
   void complete_stage(std::vector<output>& out, const std::string& detail);
   void skip_stage(std::vector<output>& out, const std::string& why);
   // Records a failure and skips ahead to the report stage.
-  void fail_stage(std::vector<output>& out, std::string kind, std::string reason, int exit_code);
+  void fail_stage(std::vector<output>& out, std::string kind, std::string reason, int exit_code,
+                  const std::string& status = "failed");
   std::string next_call_id();
   report_request make_report_request();
   void finish_analyze(std::vector<output>& out);
+  // Ends the run early with `status` (blocked, denied): the current stage
+  // fails, later ones are skipped, the report still runs.
+  void end_early(std::vector<output>& out, const std::string& status, int exit_code,
+                 std::string kind, std::string reason);
+  void ask_gate(std::vector<output>& out, const std::string& mode);
+  void record_decision(const std::string& action, const std::string& status,
+                       const messages::risk_assessment& a, bool with_scope);
+  std::string render_policy_decisions() const;
 
   run_start start_;
   size_t index_ = 0;
@@ -80,6 +109,17 @@ private:
   fix_result fix_;
   bool validation_attempted_ = false;
   validate_result validation_;
+  // policy gate and HITL
+  policy::ruleset ruleset_;
+  bool ruleset_ok_ = false;
+  std::string gate_mode_;  // incoming | patch
+  std::optional<messages::risk_assessment> assessment_;
+  std::vector<messages::policy_decision> decisions_;
+  std::vector<hitl_request> hitl_requests_;
+  hitl_request pending_;
+  bool waiting_ = false;
+  std::optional<approval_decision> approval_;
+  std::string hitl_status_ = "not_required";
 };
 
 }  // namespace casm::workflow

@@ -7,7 +7,8 @@ namespace {
 const std::map<std::string, std::vector<std::string>>& table() {
   static const std::map<std::string, std::vector<std::string>> t = {
     {"noop_v1", {"ingest", "report"}},
-    {"repo_auditor_v1", {"ingest", "analyze", "plan", "apply", "validate", "report"}},
+    {"repo_auditor_v1",
+     {"ingest", "gate", "analyze", "plan", "policy", "apply", "validate", "report"}},
   };
   return t;
 }

@@ -69,6 +69,13 @@ struct audit_options {
   // pinned versions, stamped into every artifact's scope
   std::string tool_version;
   std::string rule_pack_hash;
+  // the policy gate: the ruleset itself travels in the run's first input,
+  // so the coordinator (and replay) parse and apply exactly what was pinned
+  std::string ruleset_id;
+  std::string ruleset_hash;
+  std::string ruleset_source;  // bundled | override
+  std::string ruleset_text;
+  double hitl_expires_after_hours = 168;
 };
 
 struct review_request {
@@ -215,7 +222,8 @@ CASM_JSON(audit_options, enabled, history, write_branch, fail_on, max_file_bytes
           preview_chars, allow_paths, allow_fingerprints, baseline_fingerprints, sensitive_paths,
           dependency_files, manifest_version, allow_commands, validate_commands, allow_network,
           sandbox_mode, command_timeout_seconds, validator_enabled, fixer_enabled, tool_version,
-          rule_pack_hash)
+          rule_pack_hash, ruleset_id, ruleset_hash, ruleset_source, ruleset_text,
+          hitl_expires_after_hours)
 CASM_JSON(review_request, call_id, shard, repo_path, mode, files, changes, commits,
           max_file_bytes, preview_chars)
 CASM_JSON(review_result, call_id, shard, ok, error, findings, skipped, files_scanned,

@@ -12,6 +12,8 @@
 
 #include "messages/data/audit.h"
 #include "messages/data/fields.h"
+#include "messages/data/gate.h"
+#include "messages/data/hitl.h"
 
 namespace casm::messages {
 
@@ -109,6 +111,10 @@ struct report_request {
   std::string failure_kind;
   bool audit_enabled = false;
   audit_report audit;
+  // policy_decisions.json (rendered by the coordinator with the pure
+  // telemetry writer), written on every run that reaches a gate; "" if none
+  std::string policy_decisions;
+  std::vector<hitl_request> hitl_requests;
 };
 
 // The coordinator's last word: how the run ended.
@@ -131,7 +137,7 @@ CASM_JSON(ingest_request, call_id, repo, head_rev, base_rev, list_files, history
 CASM_JSON(stage_event, stage, status, detail)
 CASM_JSON(report_request, call_id, run_id, template_id, started_at, repo, head_rev, head_commit,
           base_commit, bare, shallow, file_count, total_bytes, stages, status, exit_code, reason,
-          failure_kind, audit_enabled, audit)
+          failure_kind, audit_enabled, audit, policy_decisions, hitl_requests)
 CASM_JSON(run_outcome, status, exit_code, reason, failure_kind, artifacts)
 
 // The event `type` under which each message is recorded. The complete table
@@ -150,5 +156,10 @@ template <> struct event_type<report_request> { static constexpr const char* val
 template <> struct event_type<report_result> { static constexpr const char* value = "report.completed"; };
 template <> struct event_type<stage_event> { static constexpr const char* value = "stage.transition"; };
 template <> struct event_type<run_outcome> { static constexpr const char* value = "run.completed"; };
+template <> struct event_type<gate_request> { static constexpr const char* value = "gate.requested"; };
+template <> struct event_type<gate_result> { static constexpr const char* value = "gate.completed"; };
+template <> struct event_type<security_alert> { static constexpr const char* value = "security.alert"; };
+template <> struct event_type<hitl_request> { static constexpr const char* value = "hitl.requested"; };
+template <> struct event_type<run_pause> { static constexpr const char* value = "run.paused"; };
 
 }  // namespace casm::messages

@@ -5,6 +5,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/data/gate.h"
 #include "messages/data/workflow.h"
 
 #define CASM_INSPECT_FIELD(field) x.field
@@ -24,7 +25,7 @@ CASM_INSPECT(file_entry, path, oid, size, mode)
 CASM_INSPECT(line_range, first, last)
 CASM_INSPECT(hunk_info, old_start, old_lines, new_start, new_lines, sha256)
 CASM_INSPECT(changed_file, path, old_path, status, old_oid, new_oid, size, binary, added, hunks)
-CASM_INSPECT(audit_options, enabled, history, write_branch, fail_on, max_file_bytes, reviewers, preview_chars, allow_paths, allow_fingerprints, baseline_fingerprints, sensitive_paths, dependency_files, manifest_version, allow_commands, validate_commands, allow_network, sandbox_mode, command_timeout_seconds, validator_enabled, fixer_enabled, tool_version, rule_pack_hash)
+CASM_INSPECT(audit_options, enabled, history, write_branch, fail_on, max_file_bytes, reviewers, preview_chars, allow_paths, allow_fingerprints, baseline_fingerprints, sensitive_paths, dependency_files, manifest_version, allow_commands, validate_commands, allow_network, sandbox_mode, command_timeout_seconds, validator_enabled, fixer_enabled, tool_version, rule_pack_hash, ruleset_id, ruleset_hash, ruleset_source, ruleset_text, hitl_expires_after_hours)
 CASM_INSPECT(review_request, call_id, shard, repo_path, mode, files, changes, commits, max_file_bytes, preview_chars)
 CASM_INSPECT(review_result, call_id, shard, ok, error, findings, skipped, files_scanned, bytes_scanned, commits_scanned, suppressed_inline)
 CASM_INSPECT(fix_file, path, oid, mode, strip_lines, add_final_newline, secret_lines)
@@ -42,7 +43,18 @@ CASM_INSPECT(artifact_ref, name, sha256, bytes)
 CASM_INSPECT(report_result, call_id, ok, error, artifacts)
 CASM_INSPECT(ingest_request, call_id, repo, head_rev, base_rev, list_files, history)
 CASM_INSPECT(stage_event, stage, status, detail)
-CASM_INSPECT(report_request, call_id, run_id, template_id, started_at, repo, head_rev, head_commit, base_commit, bare, shallow, file_count, total_bytes, stages, status, exit_code, reason, failure_kind, audit_enabled, audit)
+CASM_INSPECT(report_request, call_id, run_id, template_id, started_at, repo, head_rev, head_commit, base_commit, bare, shallow, file_count, total_bytes, stages, status, exit_code, reason, failure_kind, audit_enabled, audit, policy_decisions, hitl_requests)
 CASM_INSPECT(run_outcome, status, exit_code, reason, failure_kind, artifacts)
+CASM_INSPECT(security_alert, stage, score, reason_codes, summary)
+CASM_INSPECT(hitl_signal, file, line_start, line_end, type, severity, message)
+CASM_INSPECT(hitl_request, request_id, run_id, mode, diff_hash, ruleset_hash, score, status, reason_codes, signals, changed_files, allow_files, deny_files, human_summary, expires_after_hours)
+CASM_INSPECT(run_pause, status, exit_code, request_id, reason)
+CASM_INSPECT(approval_decision, approval_id, request_id, run_id, decision, diff_hash, ruleset_hash, by, os_user, reason, decided_at, allow_files, deny_files)
+CASM_INSPECT(file_fact, path, old_path, status, readable, unreadable_reason)
+CASM_INSPECT(pattern_hit, rule_id, heuristic, path, line, column, line_sha256, hunk_sha256)
+CASM_INSPECT(dependency_change, file, name, kind, from, to, detail)
+CASM_INSPECT(diff_evidence, files, hits, dependency_changes)
+CASM_INSPECT(gate_request, call_id, mode, repo_path, base_commit, head_commit, files, max_file_bytes, ruleset_hash)
+CASM_INSPECT(gate_result, call_id, ok, error, evidence)
 
 }  // namespace casm::messages

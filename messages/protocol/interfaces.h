@@ -15,7 +15,8 @@ using namespace casm::messages;
 // The deterministic workflow coordinator. Its only unsolicited input is the
 // run's start; everything else it receives is a reply to its own requests,
 // which the supervisor recorded before delivering.
-using coordinator_actor = caf::typed_actor<caf::reacts_to<run_start>>;
+using coordinator_actor =
+  caf::typed_actor<caf::reacts_to<run_start>, caf::reacts_to<approval_decision>>;
 
 // The per-run supervisor, the recording proxy between the coordinator and
 // everything else. The CLI asks it to run (and gets the outcome when the run
@@ -26,8 +27,12 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<review_request>::with<review_result>,
   caf::replies_to<fix_request>::with<fix_result>,
   caf::replies_to<validate_request>::with<validate_result>,
+  caf::replies_to<gate_request>::with<gate_result>,
   caf::replies_to<report_request>::with<report_result>,
   caf::reacts_to<stage_event>,
+  caf::reacts_to<hitl_request>,
+  caf::reacts_to<security_alert>,
+  caf::reacts_to<run_pause>,
   caf::reacts_to<run_outcome>>;
 
 // Stage agents: each performs one kind of effect.
@@ -36,6 +41,7 @@ using reviewer_actor = caf::typed_actor<caf::replies_to<review_request>::with<re
 using fixer_actor = caf::typed_actor<caf::replies_to<fix_request>::with<fix_result>>;
 using validator_actor =
   caf::typed_actor<caf::replies_to<validate_request>::with<validate_result>>;
+using gate_actor = caf::typed_actor<caf::replies_to<gate_request>::with<gate_result>>;
 using reporter_actor = caf::typed_actor<caf::replies_to<report_request>::with<report_result>>;
 
 }  // namespace casm::protocol

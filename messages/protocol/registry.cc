@@ -30,6 +30,12 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<model_usage>("casm.model_usage");
   cfg.add_message_type<audit_report>("casm.audit_report");
   cfg.add_message_type<artifact_ref>("casm.artifact_ref");
+  cfg.add_message_type<hitl_request>("casm.hitl_request");
+  cfg.add_message_type<gate_request>("casm.gate_request");
+  cfg.add_message_type<gate_result>("casm.gate_result");
+  cfg.add_message_type<run_pause>("casm.run_pause");
+  cfg.add_message_type<security_alert>("casm.security_alert");
+  cfg.add_message_type<approval_decision>("casm.approval_decision");
 }
 
 }  // namespace casm::protocol

@@ -293,6 +293,21 @@ TEST_F(ScanTest, SymlinksAndGitDirectoriesAreNotScanned) {
   EXPECT_EQ(paths, (std::set<std::string>{"src/app.js", ".hidden/visible.js"}));
 }
 
+TEST_F(ScanTest, CompiledRulesAreCachedAndABadCacheIsRebuilt) {
+  const json fresh = scan_json();
+  std::vector<fs::path> cached;
+  for (const auto& e : fs::directory_iterator(home / "cache")) cached.push_back(e.path());
+  ASSERT_EQ(cached.size(), 1u);
+  EXPECT_EQ(cached[0].filename().string(),
+            "hs-" + fresh["tool"]["rule_pack_hash"].get<std::string>() + ".db");
+  const std::string good = slurp(cached[0]);
+  EXPECT_EQ(scan_json(), fresh);  // from the cache
+
+  spit(cached[0], good.substr(0, good.size() / 2));  // torn
+  EXPECT_EQ(scan_json(), fresh);
+  EXPECT_EQ(slurp(cached[0]), good);  // rewritten
+}
+
 TEST_F(ScanTest, ThreadCountDoesNotChangeTheResult) {
   for (int i = 0; i < 40; ++i)
     plant("many/f" + std::to_string(i) + ".js", std::string(i, '\n') + "// " + todo + "\n");

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -177,6 +178,44 @@ TEST(WritersIssuesJson, EmptyFindingsStillCountEverySeverity) {
   EXPECT_EQ(doc["summary"]["by_family"], json::object());
   EXPECT_EQ(doc["findings"], json::array());
   EXPECT_EQ(doc["scope"]["skipped"], json::array());
+}
+
+// docs/schemas/issues.schema.json and the writer agree: every key the writer
+// emits is declared, and every required key is emitted.
+void expect_matches_schema(const json& value, const json& schema, const json& defs,
+                           const std::string& where) {
+  const json& s = schema.contains("$ref")
+                    ? defs[schema["$ref"].get<std::string>().substr(std::string("#/$defs/").size())]
+                    : schema;
+  if (!value.is_object() && !value.is_array()) return;
+  if (value.is_array()) {
+    for (const auto& item : value) expect_matches_schema(item, s["items"], defs, where + "[]");
+    return;
+  }
+  if (s.contains("required"))
+    for (const auto& k : s["required"])
+      EXPECT_TRUE(value.contains(k.get<std::string>())) << where << " lacks " << k;
+  for (const auto& [k, v] : value.items()) {
+    if (s.contains("properties") && s["properties"].contains(k))
+      expect_matches_schema(v, s["properties"][k], defs, where + "." + k);
+    else
+      EXPECT_TRUE(s.contains("additionalProperties") && s["additionalProperties"].is_object())
+          << where << "." << k << " is not in the schema";
+  }
+}
+
+TEST(WritersIssuesJson, OutputMatchesTheShippedSchema) {
+  std::ifstream in(std::string(CASM_SOURCE_DIR) + "/docs/schemas/issues.schema.json");
+  ASSERT_TRUE(in) << "docs/schemas/issues.schema.json is missing";
+  const json schema = json::parse(in);
+  EXPECT_EQ(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+  auto findings = sample_findings();
+  findings[0].commit = std::string(40, 'c');
+  findings[1].path = "\xFF.c";
+  auto scope = sample_scope();
+  scope.repo = "\xFE";
+  const json doc = json::parse(render_issues_json(findings, scope));
+  expect_matches_schema(doc, schema, schema["$defs"], "issues");
 }
 
 // --- SARIF ------------------------------------------------------------------

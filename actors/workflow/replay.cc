@@ -1,0 +1,268 @@
+#include "actors/workflow/replay.h"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <type_traits>
+
+#include "messages/codec/json_text.h"
+#include "messages/data/vocabulary.h"
+
+namespace casm::workflow {
+
+using messages::event_type;
+using nlohmann::json;
+
+// An input the coordinator accepts: a reply to one of its requests, or an
+// unsolicited input such as the run's start.
+struct input_route {
+  const char* input_type;    // the input record's type
+  const char* request_type;  // the request it answers; nullptr if unsolicited
+  // The call id if `o` is this route's request, else nullptr.
+  const std::string* (*call_id_of)(const output& o);
+  // Decodes the input and hands it to the engine. Returns why the payload
+  // cannot be decoded, or "" once the engine has taken it.
+  std::string (*feed)(workflow_engine& engine, const json& payload, std::vector<output>& out);
+};
+
+namespace {
+
+using route = input_route;
+
+template <class Input, class Handler>
+std::string decode_and_feed(const json& payload, std::vector<output>& out, Handler&& handle) {
+  Input input;
+  try {
+    from_json(payload, input);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  out = handle(input);
+  return {};
+}
+
+// A reply: fed to the engine's on_reply once its request was matched.
+template <class Request, class Reply>
+route answer() {
+  return {event_type<Reply>::value, event_type<Request>::value,
+          [](const output& o) -> const std::string* {
+            const auto* r = std::get_if<Request>(&o);
+            return r ? &r->call_id : nullptr;
+          },
+          [](workflow_engine& engine, const json& payload, std::vector<output>& out) {
+            return decode_and_feed<Reply>(payload, out,
+                                          [&](const Reply& r) { return engine.on_reply(r); });
+          }};
+}
+
+// An unsolicited input, fed to `Handler`.
+template <class Input, std::vector<output> (workflow_engine::*Handler)(const Input&)>
+route deliver() {
+  return {event_type<Input>::value, nullptr, nullptr,
+          [](workflow_engine& engine, const json& payload, std::vector<output>& out) {
+            return decode_and_feed<Input>(payload, out,
+                                          [&](const Input& in) { return (engine.*Handler)(in); });
+          }};
+}
+
+// Every input of the coordinator. A new request/reply pair, or a new
+// unsolicited input, is one line here.
+const route routes[] = {
+  deliver<run_start, &workflow_engine::start>(),
+  answer<ingest_request, ingest_result>(),
+  answer<review_request, review_result>(),
+  answer<fix_request, fix_result>(),
+  answer<validate_request, validate_result>(),
+  answer<report_request, report_result>(),
+};
+
+const route* route_for_input(const std::string& type) {
+  for (const auto& r : routes)
+    if (type == r.input_type) return &r;
+  return nullptr;
+}
+
+const char* type_of(const output& o) {
+  return std::visit([](const auto& m) { return event_type<std::decay_t<decltype(m)>>::value; }, o);
+}
+
+json payload_of(const output& o) {
+  return std::visit([](const auto& m) { return json(m); }, o);
+}
+
+json message(const std::string& type, const json& payload) {
+  return json{{"type", type}, {"payload", payload}};
+}
+
+const std::string& string_field(const json& record, const char* key) {
+  static const std::string none;
+  auto it = record.find(key);
+  return it != record.end() && it->is_string() ? it->get_ref<const std::string&>() : none;
+}
+
+}  // namespace
+
+bool replayer::diverge(uint64_t seq, std::string type, std::string reason, json expected,
+                       json actual) {
+  replay_divergence d;
+  d.seq = seq;
+  d.type = std::move(type);
+  d.reason = std::move(reason);
+  d.diff = codec::json_diff(expected, actual);
+  d.expected = std::move(expected);
+  d.actual = std::move(actual);
+  result_.divergence = std::move(d);
+  return false;
+}
+
+void replayer::reject(uint64_t seq, std::string type, std::string reason, json recorded_payload) {
+  if (result_.divergence) return;
+  ++result_.records;
+  result_.last_seq = seq;
+  json expected = message(type, recorded_payload);
+  diverge(seq, std::move(type), std::move(reason), std::move(expected), nullptr);
+}
+
+bool replayer::feed(const json& record) {
+  if (result_.divergence) return false;
+  static const json no_payload;
+  auto s = record.find("seq");
+  const uint64_t seq = s != record.end() && s->is_number_unsigned() ? s->get<uint64_t>() : 0;
+  const std::string& kind = string_field(record, "kind");
+  const std::string& type = string_field(record, "type");
+  auto p = record.find("payload");
+  const json& payload = p != record.end() ? *p : no_payload;
+  ++result_.records;
+  result_.last_seq = seq;
+
+  if (kind == messages::event_kind::meta) {
+    // config.pinned is the caller's to check; other meta records say nothing
+    // the coordinator heard or said.
+    return type == "run.aborted" ? on_aborted(seq, payload) : true;
+  }
+  if (result_.complete)
+    return diverge(seq, type,
+                   "the log records " + type + " after the run " +
+                     (result_.aborted ? "aborted" : "completed"),
+                   message(type, payload), nullptr);
+  if (kind == messages::event_kind::input) return on_input(seq, type, payload);
+  if (kind == messages::event_kind::output) return on_output(seq, type, payload);
+  return diverge(seq, type, "the record's kind '" + kind + "' is none of meta, input, output",
+                 message(type, payload), nullptr);
+}
+
+void replayer::emit(std::vector<output> outs) {
+  for (auto& o : outs) emitted_.push_back(std::move(o));
+}
+
+bool replayer::on_input(uint64_t seq, const std::string& type, const json& payload) {
+  const bool is_start = type == event_type<run_start>::value;
+  if (is_start && result_.started)
+    return diverge(seq, type, "the log starts the run a second time", message(type, payload),
+                   nullptr);
+  if (!is_start && !result_.started)
+    return diverge(seq, type, "the log delivers " + type + " before run.started",
+                   message(type, payload), nullptr);
+  const route* r = route_for_input(type);
+  if (!r)
+    return diverge(seq, type,
+                   "the log delivers " + type + ", which this build's coordinator does not accept",
+                   message(type, payload), nullptr);
+  if (r->request_type) {
+    const std::string call_id = codec::get_bytes(payload, "call_id");
+    auto it = awaiting_.find(call_id);
+    if (it == awaiting_.end()) {
+      const bool queued = std::any_of(emitted_.begin(), emitted_.end(), [&](const output& o) {
+        const std::string* id = r->call_id_of(o);
+        return id && *id == call_id;
+      });
+      return diverge(seq, type,
+                     "the log delivers " + type + " for call " + codec::display_text(call_id) +
+                       (queued ? " before the request it answers was recorded"
+                               : ", which the replayed coordinator has not requested"),
+                     message(type, payload), nullptr);
+    }
+    if (it->second != r)
+      return diverge(seq, type,
+                     "call " + codec::display_text(call_id) + " is a " +
+                       it->second->request_type + ", but the log answers it with " + type,
+                     message(type, payload), nullptr);
+    awaiting_.erase(it);
+  }
+  result_.started = true;
+  // A coordinator that threw is gone: like the live one, it hears nothing more.
+  if (!engine_error_.empty()) return true;
+  std::vector<output> outs;
+  try {
+    if (auto why = r->feed(engine_, payload, outs); !why.empty())
+      return diverge(seq, type, "the payload of " + type + " cannot be decoded: " + why,
+                     message(type, payload), nullptr);
+  } catch (const std::exception& e) {
+    engine_error_ = e.what();
+    return true;
+  }
+  emit(std::move(outs));
+  return true;
+}
+
+bool replayer::on_output(uint64_t seq, const std::string& type, const json& payload) {
+  if (!result_.started)
+    return diverge(seq, type, "the log records " + type + " before run.started",
+                   message(type, payload), nullptr);
+  if (emitted_.empty())
+    return diverge(seq, type,
+                   "the log records " + type + " here, but the replayed coordinator " +
+                     (engine_error_.empty()
+                        ? "emitted nothing"
+                        : "stopped: it threw '" + codec::display_text(engine_error_) + "'"),
+                   message(type, payload), nullptr);
+  const output& next = emitted_.front();
+  const char* next_type = type_of(next);
+  json actual = payload_of(next);
+  if (type != next_type || payload != actual) {
+    std::string why = type != next_type ? "the log records " + type +
+                                            " here, but the replayed coordinator emitted " +
+                                            next_type
+                                        : "the replayed coordinator emitted a different " + type;
+    return diverge(seq, type, std::move(why), message(type, payload),
+                   message(next_type, actual));
+  }
+  for (const auto& r : routes)
+    if (const std::string* id = r.call_id_of ? r.call_id_of(next) : nullptr) {
+      awaiting_[*id] = &r;
+      break;
+    }
+  if (std::holds_alternative<run_outcome>(next)) result_.complete = true;
+  result_.last_output = next_type;
+  emitted_.pop_front();
+  return true;
+}
+
+bool replayer::on_aborted(uint64_t seq, const json& payload) {
+  // The recorded coordinator died. If the replayed one still has something
+  // to say here, the two did not die at the same place.
+  if (!result_.complete && !emitted_.empty()) {
+    const output& next = emitted_.front();
+    return diverge(seq, "run.aborted",
+                   std::string("the recorded coordinator stopped here (run.aborted), but the "
+                               "replayed one emitted ") +
+                     type_of(next),
+                   message("run.aborted", payload), message(type_of(next), payload_of(next)));
+  }
+  result_.complete = true;
+  result_.aborted = true;
+  return true;
+}
+
+const replay_result& replayer::finish() {
+  if (!result_.divergence && result_.complete && !emitted_.empty()) {
+    const output& next = emitted_.front();
+    diverge(result_.last_seq + 1, type_of(next),
+            "the recorded run ended at seq " + std::to_string(result_.last_seq) +
+              ", but the replayed coordinator emitted more",
+            nullptr, message(type_of(next), payload_of(next)));
+  }
+  return result_;
+}
+
+}  // namespace casm::workflow

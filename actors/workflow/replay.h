@@ -1,0 +1,85 @@
+// Replay: a fresh workflow_engine is fed the inputs of a recorded run, and
+// every message it emits must equal the output the log recorded at that
+// place (DESIGN.md, Replay, explain, resume). Every decision the engine
+// derives (shards, fix plan, validation commands, and the routing and gate
+// decisions it makes) is derived again and compared. No agent is needed:
+// every reply comes from the log.
+//
+// Pure: no CAF, no I/O. The caller reads and verifies the log and resolves
+// blob payloads (runtime/cmd_replay.cc). Records go in one at a time, in seq
+// order, and none is kept. Memory is the engine's own state plus the few
+// messages it emitted that the log has not reached yet. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/workflow/workflow_engine.h"
+#include "messages/codec/json_diff.h"
+
+namespace casm::workflow {
+
+struct input_route;  // an input the coordinator accepts (replay.cc)
+
+// The first place where the replayed coordinator and the record disagree.
+struct replay_divergence {
+  uint64_t seq = 0;
+  std::string type;       // the recorded record's type (the emitted one if the log ended)
+  std::string reason;     // one sentence
+  nlohmann::json expected;  // {"type", "payload"} as recorded, or null
+  nlohmann::json actual;    // {"type", "payload"} as emitted in replay, or null
+  std::vector<codec::json_difference> diff;  // expected vs actual
+};
+
+struct replay_result {
+  uint64_t records = 0;   // records fed, meta included
+  uint64_t last_seq = 0;
+  bool started = false;   // run.started was replayed
+  bool complete = false;  // the log reached run.completed or run.aborted
+  bool aborted = false;   // ... and it was run.aborted
+  std::string last_output;  // the type of the last output matched (run.paused: a paused run)
+  std::optional<replay_divergence> divergence;
+
+  bool identical() const { return !divergence; }
+};
+
+class replayer {
+public:
+  // Feeds the next record: an object with `seq`, `kind`, `type` and `payload`
+  // (blob-resolved); other fields are ignored. Returns false once the replay
+  // has diverged; later records are then ignored.
+  bool feed(const nlohmann::json& record);
+
+  // Makes the record at `seq` a divergence found outside the replayer, e.g.
+  // its payload blob does not match its digest.
+  void reject(uint64_t seq, std::string type, std::string reason,
+              nlohmann::json recorded_payload = nullptr);
+
+  // Ends the replay at the end of the log. A complete log must leave nothing
+  // emitted unrecorded; an incomplete one (a crashed run) may.
+  const replay_result& finish();
+
+  const replay_result& result() const { return result_; }
+
+private:
+  bool on_input(uint64_t seq, const std::string& type, const nlohmann::json& payload);
+  bool on_output(uint64_t seq, const std::string& type, const nlohmann::json& payload);
+  bool on_aborted(uint64_t seq, const nlohmann::json& payload);
+  void emit(std::vector<output> outs);
+  bool diverge(uint64_t seq, std::string type, std::string reason, nlohmann::json expected,
+               nlohmann::json actual);
+
+  workflow_engine engine_;
+  std::deque<output> emitted_;  // emitted, not yet matched with a record
+  std::unordered_map<std::string, const input_route*> awaiting_;  // call id -> its reply's route
+  std::string engine_error_;    // what the replayed engine threw; it takes no more input
+  replay_result result_;
+};
+
+}  // namespace casm::workflow

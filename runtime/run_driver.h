@@ -1,0 +1,25 @@
+// Runs one run's actors to the end: boots CAF, spawns the agents the run
+// needs (none of them is asked anything a resume can answer from the log),
+// the supervisor, and waits on the main thread for the outcome.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "actors/supervisor/supervisor.h"
+#include "messages/data/workflow.h"
+
+namespace casm::runtime {
+
+struct drive_result {
+  messages::run_outcome outcome;
+  bool diverged = false;  // a resume whose coordinator no longer matches the log
+  std::string failure;    // set with diverged, or when the supervisor failed
+};
+
+// A supervisor failure (not a run failure) is written to state.json as
+// `failed` unless the resume diverged, which leaves the run untouched.
+drive_result drive_run(const supervisor::supervisor_config& scfg, const messages::run_start& start,
+                       const std::filesystem::path& home);
+
+}  // namespace casm::runtime
