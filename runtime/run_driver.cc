@@ -1,5 +1,7 @@
 #include "runtime/run_driver.h"
 
+#include <cstdlib>
+
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
@@ -38,7 +40,10 @@ drive_result drive_run(const supervisor::supervisor_config& scfg, const messages
         agents.gate = sys.spawn<caf::detached>(agents::gate_agent, std::move(gate));
       }
     }
-    auto sup = sys.spawn<caf::detached>(supervisor::supervisor, scfg, agents);
+    auto cfg_with_seams = scfg;
+    if (const char* log = std::getenv("CASM_TEST_EFFECT_LOG"); log && *log)
+      cfg_with_seams.effect_log = log;
+    auto sup = sys.spawn<caf::detached>(supervisor::supervisor, cfg_with_seams, agents);
     caf::scoped_actor self{sys};
     bool ok = false;
     self->request(sup, caf::infinite, start)

@@ -4,6 +4,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+
 #include "actors/workflow/coordinator.h"
 #include "messages/codec/timestamp.h"
 #include "messages/data/vocabulary.h"
@@ -177,7 +179,11 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
     rp.deliver(std::move(reply));
     pump(self);
   };
-  self->state.waiting.push([self, agent, req, deliver]() mutable {
+  self->state.waiting.push([self, agent, req, deliver, agent_name]() mutable {
+    if (!self->state.cfg.effect_log.empty()) {
+      std::ofstream(self->state.cfg.effect_log, std::ios::app)
+        << agent_name << " " << event_type<Request>::value << "\n";
+    }
     self->request(agent, caf::infinite, req)
       .then([deliver](Reply& reply) mutable { deliver(std::move(reply)); },
             [deliver, req, self](caf::error& err) mutable {
