@@ -74,7 +74,8 @@ signal_type signal_type_of(heuristic_id h) {
 }
 
 // The hunks that add lines, ordered by their first new line.
-std::vector<const messages::hunk_info*> adding_hunks(const std::vector<messages::hunk_info>& hunks) {
+std::vector<const messages::hunk_info*> adding_hunks(
+    const std::vector<messages::hunk_info>& hunks) {
   std::vector<const messages::hunk_info*> out;
   for (const auto& h : hunks)
     if (h.new_lines > 0) out.push_back(&h);

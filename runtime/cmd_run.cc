@@ -223,6 +223,9 @@ int cmd_run(const global_options& g, const run_options& opt) {
     scfg.pinned["ruleset_id"] = ruleset.id;
     scfg.pinned["ruleset_hash"] = ruleset.hash;
     scfg.pinned["ruleset_source"] = ruleset.source;
+    // A ruleset given by path: replay and resume re-read that file to tell
+    // whether it changed since.
+    if (ruleset.source == "override") scfg.pinned["ruleset_file"] = codec::display_text(ruleset.file);
   }
   scfg.initial_state.run_id = run_id;
   scfg.initial_state.status = "running";

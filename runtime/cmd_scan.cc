@@ -122,87 +122,94 @@ void print_stdout(const std::string& text) {
   std::fflush(stdout);
 }
 
-}  // namespace
-
-int cmd_scan(const global_options& g, const scan_options& o) {
-  const auto started = clock_type::now();
-
-  // --- check every input before any work: one sentence, exit 2 -------------
+// What the flags and paths say, checked before any file is read.
+struct checked_flags {
   std::optional<severity> fail_on;
-  if (!o.fail_on.empty()) {
-    fail_on = messages::parse_severity(o.fail_on);
-    if (!fail_on) {
-      print_error("--fail-on must be one of info, low, medium, high, not " + quoted(o.fail_on) +
-                  ".");
-      return ex::bad_input;
-    }
-  }
-  if (o.threads < 0) {
-    print_error("--threads must be 0 (one per core) or more, not " + std::to_string(o.threads) +
-                ".");
-    return ex::bad_input;
-  }
-  std::string error;
   std::optional<policy::glob_set> allow_paths;
+  std::set<std::string> allow_fingerprints;  // lower-case hex
+  std::set<std::string> baseline;
+  std::vector<bool> is_dir;  // per path
+};
+
+// nullopt after printing the one sentence that says what is wrong (exit 2).
+std::optional<checked_flags> check_flags(const scan_options& o) {
+  checked_flags c;
+  auto fail = [](const std::string& sentence) {
+    print_error(sentence);
+    return std::nullopt;
+  };
+  if (!o.fail_on.empty()) {
+    c.fail_on = messages::parse_severity(o.fail_on);
+    if (!c.fail_on)
+      return fail("--fail-on must be one of info, low, medium, high, not " + quoted(o.fail_on) +
+                  ".");
+  }
+  if (o.threads < 0)
+    return fail("--threads must be 0 (one per core) or more, not " + std::to_string(o.threads) +
+                ".");
+  std::string error;
   if (!o.allow_paths.empty()) {
     size_t bad = 0;
-    allow_paths = policy::glob_set::compile(o.allow_paths, &error, &bad);
-    if (!allow_paths) {
-      print_error("--allow-path " + quoted(o.allow_paths[bad]) + " is not a valid glob: " + error);
-      return ex::bad_input;
-    }
+    c.allow_paths = policy::glob_set::compile(o.allow_paths, &error, &bad);
+    if (!c.allow_paths)
+      return fail("--allow-path " + quoted(o.allow_paths[bad]) + " is not a valid glob: " + error);
   }
-  std::set<std::string> allow_fingerprints;
   for (const auto& fp : o.allow_fingerprints) {
-    if (!telemetry::is_fingerprint(fp)) {
-      print_error("--allow-fingerprint " + quoted(fp) +
+    if (!telemetry::is_fingerprint(fp))
+      return fail("--allow-fingerprint " + quoted(fp) +
                   " is not a fingerprint (64 hex digits, as in issues.json).");
-      return ex::bad_input;
-    }
     std::string lower = fp;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    allow_fingerprints.insert(lower);
+    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    c.allow_fingerprints.insert(lower);
   }
-  std::set<std::string> baseline;
   if (!o.baseline.empty()) {
     std::string text;
-    if (!read_text_file(o.baseline, text, error)) {
-      print_error("cannot read the baseline file " + quoted(o.baseline) + ": " + error + ".");
-      return ex::bad_input;
-    }
-    baseline = telemetry::parse_baseline(text, &error);
-    if (!error.empty()) {
-      print_error("the baseline file " + quoted(o.baseline) + " is not valid: " + error + ".");
-      return ex::bad_input;
-    }
+    if (!read_text_file(o.baseline, text, error))
+      return fail("cannot read the baseline file " + quoted(o.baseline) + ": " + error + ".");
+    c.baseline = telemetry::parse_baseline(text, &error);
+    if (!error.empty())
+      return fail("the baseline file " + quoted(o.baseline) + " is not valid: " + error + ".");
   }
-  std::vector<bool> is_dir;
   for (const auto& p : o.paths) {
     struct stat st;
     if (::stat(p.c_str(), &st) != 0) {
       if (errno == ENOENT || errno == ENOTDIR)
-        print_error("the scan path " + quoted(p) + " does not exist.");
-      else
-        print_error("cannot access the scan path " + quoted(p) + ": " + std::strerror(errno) +
-                    ".");
-      return ex::bad_input;
+        return fail("the scan path " + quoted(p) + " does not exist.");
+      return fail("cannot access the scan path " + quoted(p) + ": " + std::strerror(errno) + ".");
     }
-    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
-      print_error("the scan path " + quoted(p) + " is neither a regular file nor a directory.");
-      return ex::bad_input;
-    }
-    is_dir.push_back(S_ISDIR(st.st_mode));
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+      return fail("the scan path " + quoted(p) + " is neither a regular file nor a directory.");
+    c.is_dir.push_back(S_ISDIR(st.st_mode));
   }
+  return c;
+}
+
+// Drops the findings whose fingerprint is in `quiet`, counting them.
+void drop_fingerprints(std::vector<finding>& findings, const std::set<std::string>& quiet,
+                       uint64_t& count) {
+  if (quiet.empty()) return;
+  auto keep = std::remove_if(findings.begin(), findings.end(),
+                             [&](const finding& f) { return quiet.count(f.fingerprint) > 0; });
+  count += static_cast<uint64_t>(findings.end() - keep);
+  findings.erase(keep, findings.end());
+}
+
+}  // namespace
+
+int cmd_scan(const global_options& g, const scan_options& o) {
+  const auto flags = check_flags(o);
+  if (!flags) return ex::bad_input;
 
   // --- walk, then read and scan in parallel --------------------------------
+  const auto started = clock_type::now();
   file_list files;
-  for (size_t i = 0; i < o.paths.size(); ++i) files.add_root(o.paths[i], is_dir[i]);
+  for (size_t i = 0; i < o.paths.size(); ++i) files.add_root(o.paths[i], flags->is_dir[i]);
   const auto walked = clock_type::now();
 
   const policy::scanner& scanner = builtin_scanner(g);
   file_scan_settings settings;
   settings.max_file_bytes = o.max_file_bytes;
-  settings.allow_paths = allow_paths ? &*allow_paths : nullptr;
+  settings.allow_paths = flags->allow_paths ? &*flags->allow_paths : nullptr;
   settings.threads = o.threads > 0 ? static_cast<unsigned>(o.threads)
                                    : std::max(1u, std::thread::hardware_concurrency());
   file_scan_result scanned;
@@ -224,36 +231,25 @@ int cmd_scan(const global_options& g, const scan_options& o) {
   scope.skipped = std::move(scanned.skipped);
   for (const auto& d : files.unreadable_dirs())
     scope.skipped.push_back({d.path, "unreadable", 0, d.detail});
-  std::sort(scope.skipped.begin(), scope.skipped.end(), [](const auto& a, const auto& b) {
-    return a.path < b.path;
-  });
+  std::sort(scope.skipped.begin(), scope.skipped.end(),
+            [](const auto& a, const auto& b) { return a.path < b.path; });
   if (warnings_on(g))
     for (const auto& s : scope.skipped)
       if (s.reason == "unreadable")
         std::fprintf(stderr, "casm: warning: cannot read %s: %s; it was not scanned.\n",
                      quoted(s.path).c_str(), s.detail.c_str());
 
-  // --- suppression ---------------------------------------------------------
-  std::vector<finding> reported;
-  reported.reserve(scanned.findings.size());
-  for (auto& f : scanned.findings) {
-    if (allow_fingerprints.count(f.fingerprint)) ++scope.suppressed_allowlist;
-    else reported.push_back(std::move(f));
-  }
+  // --- suppression (inline comments were applied by the scanner) -----------
+  std::vector<finding> reported = std::move(scanned.findings);
+  drop_fingerprints(reported, flags->allow_fingerprints, scope.suppressed_allowlist);
   telemetry::sort_findings(reported);
+  std::string error;
   if (!o.write_baseline.empty() &&
       !write_text_file(o.write_baseline, telemetry::render_baseline(reported), error)) {
     print_error("cannot write the baseline file " + quoted(o.write_baseline) + ": " + error + ".");
     return ex::bad_input;
   }
-  if (!baseline.empty()) {
-    std::vector<finding> kept;
-    for (auto& f : reported) {
-      if (baseline.count(f.fingerprint)) ++scope.suppressed_baseline;
-      else kept.push_back(std::move(f));
-    }
-    reported = std::move(kept);
-  }
+  drop_fingerprints(reported, flags->baseline, scope.suppressed_baseline);
 
   // --- output and exit code ------------------------------------------------
   if (o.json) print_stdout(telemetry::render_issues_json(reported, scope));
@@ -261,22 +257,20 @@ int cmd_scan(const global_options& g, const scan_options& o) {
   else print_stdout(text_report(reported, scope));
 
   if (verbose(g)) {
-    const double walk_s = std::chrono::duration<double>(walked - started).count();
-    const double scan_s = std::chrono::duration<double>(done - walked).count();
-    const double total_s = std::chrono::duration<double>(clock_type::now() - started).count();
+    const auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+    const double scan_s = seconds(walked, done);
+    const double mb = static_cast<double>(scanned.bytes_read) / 1e6;
+    const size_t threads = std::min<size_t>(settings.threads, std::max<size_t>(1, files.size()));
     std::fprintf(stderr,
-                 "casm: scan: %zu files, %.1f MB read in %.3f s (%.0f MB/s) on %u threads; "
+                 "casm: scan: %zu files, %.1f MB read in %.3f s (%.0f MB/s) on %zu threads; "
                  "walk %.3f s, total %.3f s.\n",
-                 files.size(), static_cast<double>(scanned.bytes_read) / 1e6, scan_s,
-                 scan_s > 0 ? static_cast<double>(scanned.bytes_read) / 1e6 / scan_s : 0.0,
-                 std::min<unsigned>(settings.threads,
-                                    static_cast<unsigned>(std::max<size_t>(1, files.size()))),
-                 walk_s, total_s);
+                 files.size(), mb, scan_s, scan_s > 0 ? mb / scan_s : 0.0, threads,
+                 seconds(started, walked), seconds(started, clock_type::now()));
   }
 
-  if (fail_on)
+  if (flags->fail_on)
     for (const auto& f : reported)
-      if (f.level >= *fail_on) return ex::blocked;
+      if (f.level >= *flags->fail_on) return ex::blocked;
   return ex::ok;
 }
 

@@ -112,6 +112,10 @@ void score(std::vector<candidate>& cands, strategy s) {
     if (min_latency < 0 || c.estimated_latency_ms < min_latency) min_latency = c.estimated_latency_ms;
   }
   for (auto& c : cands) {
+    if (contains(c.reject_reasons, reject::provider_not_allowed)) {
+      c.score = 0;  // never in the running
+      continue;
+    }
     switch (s) {
       case strategy::quality_first:
         c.score = c.estimated_quality;
@@ -379,13 +383,15 @@ fallback_step next_fallback(const routing_decision& decision, std::string_view f
   candidate failed = decision.selected;
   for (const auto& c : decision.candidates)
     if (c.model == failed_model) failed = c;
-  std::set<std::string> tried_models = {std::string(failed_model), decision.selected.model};
+  step.failed_model = failed.model;
+  step.failed_endpoint = failed.endpoint;
+  std::set<std::string> tried_models = {failed.model, decision.selected.model};
   std::set<std::string> failed_endpoints = {failed.endpoint};
-  for (const auto& t : taken)
-    if (t.has_next) {
-      tried_models.insert(t.next.model);
-      if (t.on == "provider_error") failed_endpoints.insert(t.next.endpoint);
-    }
+  for (const auto& t : taken) {
+    tried_models.insert(t.failed_model);
+    if (t.has_next) tried_models.insert(t.next.model);
+    if (t.on == "provider_error") failed_endpoints.insert(t.failed_endpoint);
+  }
   auto eligible = [&](const candidate& c) {
     return c.reject_reasons.empty() && !tried_models.count(c.model);
   };

@@ -79,6 +79,8 @@ struct fallback_step {
   messages::candidate next;  // the model to call next, from the decision's eligible candidates
   std::string next_profile;  // set when the caller must route again with this profile
   std::string reason_code;   // e.g. FALLBACK_TIMEOUT_DOWNGRADE_MODEL
+  std::string failed_model;  // the model whose failure this step answers
+  std::string failed_endpoint;
 };
 
 // The next step after `failed_model` failed with `kind`, given the steps

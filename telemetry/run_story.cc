@@ -50,7 +50,19 @@ void run_story::add(const json& rec) {
       row->status = status;
       row->detail = p.value("detail", "");
     }
+  } else if (type == "hitl.requested") {
+    hitl_.push_back({{"request", p}, {"requested_at", rec.value("ts", "")}, {"decision", nullptr}});
+  } else if (type == "approval.granted" || type == "approval.denied") {
+    for (auto& h : hitl_)
+      if (h["request"].value("request_id", "") == p.value("request_id", "")) h["decision"] = p;
+  } else if (type == "approval.consumed") {
+    for (auto& h : hitl_)
+      if (h["request"].value("request_id", "") == p.value("request_id", "")) h["consumed_at"] = rec.value("ts", "");
+  } else if (type == "security.alert") {
+    alerts_.push_back(p);
   } else if (type == "report.requested" && p.value("audit_enabled", false)) {
+    if (const auto text = p.value("policy_decisions", ""); !text.empty())
+      policy_ = json::parse(text, nullptr, false);
     audit_ = true;
     const json& a = p.contains("audit") ? p["audit"] : json::object();
     json by_sev = {{"high", 0}, {"medium", 0}, {"low", 0}, {"info", 0}};
@@ -124,7 +136,12 @@ json run_story::to_json() const {
     stages.push_back({{"stage", s.stage}, {"status", s.status}, {"detail", s.detail}});
   j["stages"] = stages;
   j["audit"] = audit_ ? audit_summary_ : json(nullptr);
-  j["policy"] = {{"decisions", json::array()}};
+  j["policy"] = {{"decisions", policy_.is_object() ? policy_["decisions"] : json::array()},
+                 {"summary", policy_.is_object() ? policy_["summary"] : json(nullptr)},
+                 {"risk", policy_.is_object() ? policy_["risk"] : json(nullptr)},
+                 {"signals", policy_.is_object() ? policy_["signals"] : json::array()},
+                 {"hitl", hitl_},
+                 {"alerts", alerts_}};
   j["routing"] = {{"tasks", json::array()}};
   double total = 0;
   bool simulated = false;
@@ -212,7 +229,50 @@ std::string run_story::to_text() const {
           << ")\n";
     o << "  outcome " << a.value("outcome", "") << "\n";
   }
-  o << "\npolicy decisions\n  (none recorded: this workflow has no policy stage)\n";
+  o << "\npolicy decisions\n";
+  if (!policy_.is_object() && hitl_.empty()) {
+    o << "  (none recorded: no gate was reached)\n";
+  } else if (policy_.is_object()) {
+    const auto& sum = policy_["summary"];
+    const auto& risk = policy_["risk"];
+    char score[32];
+    std::snprintf(score, sizeof score, "%.2f", risk.value("score", 0.0));
+    o << "  status " << sum.value("status", "") << ", score " << score << " (warn "
+      << risk["thresholds"].value("warn", 0.0) << ", gate " << risk["thresholds"].value("gate", 0.0)
+      << ", block " << risk["thresholds"].value("block", 0.0) << ")\n";
+    std::string codes;
+    for (const auto& c : sum["reason_codes"]) codes += (codes.empty() ? "" : ", ") + c.get<std::string>();
+    if (!codes.empty()) o << "  reasons " << codes << "\n";
+    for (const auto& c : risk["components"]) {
+      char line[160];
+      std::snprintf(line, sizeof line, "  component %-24s weight %.2f contribution %.3f evidence %d\n",
+                    c.value("name", "").c_str(), c.value("weight", 0.0), c.value("contribution", 0.0),
+                    c.value("evidence_count", 0));
+      o << line;
+    }
+    for (const auto& sg : policy_["signals"])
+      o << "  signal " << sg.value("type", "") << " " << sg.value("severity", "") << " "
+        << sg.value("file", "") << (sg.contains("line_start") ? ":" + std::to_string(sg.value("line_start", 0)) : "")
+        << "  " << sg.value("message", "") << "\n";
+    for (const auto& d : policy_["decisions"])
+      o << "  decision " << d.value("stage", "") << ": " << d.value("action", "") << " ("
+        << d.value("status", "") << ")\n";
+  }
+  for (const auto& h : hitl_) {
+    const auto& q = h["request"];
+    o << "  hitl request " << q.value("request_id", "") << " at " << h.value("requested_at", "")
+      << " (" << q.value("mode", "") << " diff " << q.value("diff_hash", "").substr(0, 12) << ")\n";
+    if (h["decision"].is_object()) {
+      const auto& d = h["decision"];
+      o << "    " << d.value("decision", "") << " by " << d.value("by", "") << " (os user "
+        << d.value("os_user", "") << ") at " << d.value("decided_at", "") << ": "
+        << d.value("reason", "") << "\n";
+      if (h.contains("consumed_at")) o << "    consumed at " << h.value("consumed_at", "") << "\n";
+    } else {
+      o << "    waiting for a decision\n";
+    }
+  }
+  for (const auto& a : alerts_) o << "  SECURITY ALERT at " << a.value("stage", "") << ": " << a.value("summary", "") << "\n";
   o << "\nrouting choices\n  (none recorded: no routed model calls)\n";
   o << "\ncost\n";
   if (usage_.empty()) {

@@ -51,6 +51,10 @@ private:
   bool audit_ = false;
   nlohmann::json audit_summary_ = nlohmann::json::object();
   nlohmann::json usage_ = nlohmann::json::array();
+  // The policy gate: the decisions document, HITL packets and decisions.
+  nlohmann::json policy_ = nullptr;
+  nlohmann::json hitl_ = nlohmann::json::array();
+  nlohmann::json alerts_ = nlohmann::json::array();
   log_integrity integrity_;
 };
 

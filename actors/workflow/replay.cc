@@ -55,10 +55,10 @@ route answer() {
           }};
 }
 
-// An unsolicited input, fed to `Handler`.
+// An unsolicited input recorded as `type`, fed to `Handler`.
 template <class Input, std::vector<output> (workflow_engine::*Handler)(const Input&)>
-route deliver() {
-  return {event_type<Input>::value, nullptr, nullptr,
+route deliver(const char* type) {
+  return {type, nullptr, nullptr,
           [](workflow_engine& engine, const json& payload, std::vector<output>& out) {
             return decode_and_feed<Input>(payload, out,
                                           [&](const Input& in) { return (engine.*Handler)(in); });
@@ -68,9 +68,12 @@ route deliver() {
 // Every input of the coordinator. A new request/reply pair, or a new
 // unsolicited input, is one line here.
 const route routes[] = {
-  deliver<run_start, &workflow_engine::start>(),
+  deliver<run_start, &workflow_engine::start>(event_type<run_start>::value),
+  deliver<approval_decision, &workflow_engine::on_decision>("approval.granted"),
+  deliver<approval_decision, &workflow_engine::on_decision>("approval.denied"),
   answer<ingest_request, ingest_result>(),
   answer<review_request, review_result>(),
+  answer<gate_request, gate_result>(),
   answer<fix_request, fix_result>(),
   answer<validate_request, validate_result>(),
   answer<report_request, report_result>(),

@@ -72,7 +72,8 @@ std::set<std::string> reason_codes(const json& doc) {
 std::vector<std::string> signals_of(const json& doc, const std::string& file) {
   std::vector<std::string> out;
   for (const auto& s : doc["signals"])
-    if (s["file"] == file) out.push_back(s["type"].get<std::string>() + "|" + s["message"].get<std::string>());
+    if (s["file"] == file)
+      out.push_back(s["type"].get<std::string>() + "|" + s["message"].get<std::string>());
   return out;
 }
 
@@ -220,16 +221,15 @@ TEST_F(PolicyCliTest, ReindentedEvalIsNotCommandExecButANewCopyIs) {
 
 TEST_F(PolicyCliTest, RequirementsGoModAndCargoChangesAreDetected) {
   repo.write("requirements.txt", "requests==2.31.0\n");
-  repo.write("go.mod", "module example.com/demo\n\ngo 1.21\n\nrequire github.com/pkg/errors v0.9.1\n");
-  repo.write("Cargo.toml",
-             "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n\n[dependencies]\nserde = \"1.0\"\n");
+  const std::string go_mod = "module example.com/demo\n\ngo 1.21\n\n";
+  const std::string cargo = "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n\n[dependencies]\n";
+  repo.write("go.mod", go_mod + "require github.com/pkg/errors v0.9.1\n");
+  repo.write("Cargo.toml", cargo + "serde = \"1.0\"\n");
   const std::string before = repo.commit("manifests");
   repo.write("requirements.txt", "requests==2.31.0\nflask>=3.0\n");
-  repo.write("go.mod",
-             "module example.com/demo\n\ngo 1.21\n\nrequire (\n\tgithub.com/pkg/errors v0.9.1\n"
-             "\tgolang.org/x/text v0.14.0\n)\n");
-  repo.write("Cargo.toml",
-             "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n\n[dependencies]\nserde = \"2.0\"\n");
+  repo.write("go.mod", go_mod + "require (\n\tgithub.com/pkg/errors v0.9.1\n" +
+                         "\tgolang.org/x/text v0.14.0\n)\n");
+  repo.write("Cargo.toml", cargo + "serde = \"2.0\"\n");
   const std::string after = repo.commit("more dependencies");
 
   const json doc = score_json(before, after, 3);
@@ -237,9 +237,11 @@ TEST_F(PolicyCliTest, RequirementsGoModAndCargoChangesAreDetected) {
   const auto codes = reason_codes(doc);
   EXPECT_EQ(codes.count("DEP_NEW"), 1u);
   EXPECT_EQ(codes.count("DEP_MAJOR_BUMP"), 1u);
-  EXPECT_TRUE(any_contains(signals_of(doc, "requirements.txt"), "dependency_change|Adds the dependency flask"))
+  EXPECT_TRUE(any_contains(signals_of(doc, "requirements.txt"),
+                           "dependency_change|Adds the dependency flask"))
     << doc["signals"].dump(2);
-  EXPECT_TRUE(any_contains(signals_of(doc, "go.mod"), "dependency_change|Adds the dependency golang.org/x/text"))
+  EXPECT_TRUE(any_contains(signals_of(doc, "go.mod"),
+                           "dependency_change|Adds the dependency golang.org/x/text"))
     << doc["signals"].dump(2);
   EXPECT_TRUE(any_contains(signals_of(doc, "Cargo.toml"), "major version of serde"))
     << doc["signals"].dump(2);
@@ -255,6 +257,26 @@ TEST_F(PolicyCliTest, BinaryChangeIsUnreadableAndGates) {
   const json doc = score_json(base, head, 3);
   EXPECT_EQ(reason_codes(doc), (std::set<std::string>{"UNREADABLE_CHANGE"}));
   EXPECT_TRUE(any_contains(signals_of(doc, "assets/logo.bin"), "(binary)"));
+}
+
+TEST_F(PolicyCliTest, OversizedAndCorruptChangesAreUnreadableAndGate) {
+  repo.write("data/big.txt", std::string(1100000, 'x') + "\n");
+  repo.write("docs/guide.md", "# guide\n");
+  const std::string head = repo.commit("big file, guide");
+  const std::string oid = repo.git({"rev-parse", head + ":docs/guide.md"}).out.substr(0, 40);
+  const fs::path obj = repo.path() / ".git" / "objects" / oid.substr(0, 2) / oid.substr(2);
+  fs::permissions(obj, fs::perms::owner_all, fs::perm_options::add);
+  spit(obj, "this is not a zlib stream");
+
+  auto r = score(base, head);
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("unreadable change: gates by itself"), std::string::npos) << r.out;
+  const json doc = score_json(base, head, 3);
+  EXPECT_EQ(reason_codes(doc), (std::set<std::string>{"UNREADABLE_CHANGE"}));
+  EXPECT_TRUE(any_contains(signals_of(doc, "data/big.txt"), "oversized (1100001 bytes"))
+    << doc["signals"].dump(2);
+  EXPECT_TRUE(any_contains(signals_of(doc, "docs/guide.md"), "corrupt object " + oid))
+    << doc["signals"].dump(2);
 }
 
 TEST_F(PolicyCliTest, NonUtf8FileNameIsWrittenAsValidJson) {
@@ -301,9 +323,10 @@ struct PolicyCliValidateTest : ::testing::Test {
   static std::pair<int, int> position(const std::string& text, const std::string& needle) {
     const size_t at = text.find(needle);
     EXPECT_NE(at, std::string::npos) << needle;
-    const size_t line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
+    const size_t newline = at == 0 ? std::string::npos : text.rfind('\n', at - 1);
+    const size_t line_start = newline == std::string::npos ? 0 : newline + 1;
     const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
-    const int column = static_cast<int>(at - (line_start == std::string::npos ? 0 : line_start + 1)) + 1;
+    const int column = static_cast<int>(at - line_start) + 1;
     return {line, column};
   }
 
@@ -376,7 +399,8 @@ TEST_F(PolicyCliValidateTest, BadGlob) {
 }
 
 TEST_F(PolicyCliValidateTest, JsonListsEveryError) {
-  shipped = with("weight: 0.30", "weight: 1.5");
+  // Every bad pattern is reported, not only the first.
+  shipped = with(R"("execSync\\(")", R"("[z-a]")");
   const std::string text = with(R"("eval\\(")", R"("(unclosed")");
   auto r = validate(text, {"--json"});
   EXPECT_EQ(r.code, 2);
@@ -389,11 +413,11 @@ TEST_F(PolicyCliValidateTest, JsonListsEveryError) {
     EXPECT_GT(e["column"].get<int>(), 0);
     messages.insert(e["text"].get<std::string>());
   }
-  const auto weight = position(text, "1.5");
+  const auto range = position(text, R"("[z-a]")");
   const auto pattern = position(text, R"("(unclosed")");
   EXPECT_TRUE(std::any_of(messages.begin(), messages.end(), [&](const std::string& m) {
-    return m.find(":" + std::to_string(weight.first) + ":" + std::to_string(weight.second) +
-                  ": ") != std::string::npos;
+    return m.find(":" + std::to_string(range.first) + ":" + std::to_string(range.second) +
+                  ": pattern '[z-a]'") != std::string::npos;
   })) << doc.dump(2);
   EXPECT_TRUE(std::any_of(messages.begin(), messages.end(), [&](const std::string& m) {
     return m.find(":" + std::to_string(pattern.first) + ":" + std::to_string(pattern.second) +

@@ -6,6 +6,8 @@
 // source holds no secret for a scanner (CASM's own included) to find.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <set>
 #include <tuple>
 
@@ -306,6 +308,33 @@ TEST_F(ScanTest, CompiledRulesAreCachedAndABadCacheIsRebuilt) {
   spit(cached[0], good.substr(0, good.size() / 2));  // torn
   EXPECT_EQ(scan_json(), fresh);
   EXPECT_EQ(slurp(cached[0]), good);  // rewritten
+}
+
+TEST_F(ScanTest, UnreadableFileIsSkippedWithOneWarningAndTheScanGoesOn) {
+  plant("locked.js", "// " + todo + "\n");
+  fs::permissions(tree / "locked.js", fs::perms::none);
+  std::vector<std::string> argv = {CASM_BINARY, "scan", tree.string(), "--json"};
+  if (::geteuid() == 0) {
+    // root reads anything: run as nobody, where this machine allows it.
+    for (const fs::path& d : {tmp.path(), tree, tree / "src"})
+      fs::permissions(d, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(tree / "src/app.js", fs::perms::owner_read | fs::perms::owner_write |
+                                           fs::perms::others_read | fs::perms::group_read);
+    if (run_process({"runuser", "-u", "nobody", "--", CASM_BINARY, "--version"}).code != 0)
+      GTEST_SKIP() << "running as root without a way to run casm as nobody";
+    argv.insert(argv.begin(), {"runuser", "-u", "nobody", "--"});
+  }
+  auto r = run_process(argv, {{"CASM_HOME", home.string()}});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "casm: warning: cannot read 'locked.js': Permission denied; it was not "
+                   "scanned.\n");
+  const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["findings"].size(), 3u);  // app.js still scanned
+  ASSERT_EQ(doc["scope"]["skipped"].size(), 1u);
+  EXPECT_EQ(doc["scope"]["skipped"][0],
+            (json{{"path", "locked.js"}, {"reason", "unreadable"}, {"bytes", 0},
+                  {"detail", "Permission denied"}}));
 }
 
 TEST_F(ScanTest, ThreadCountDoesNotChangeTheResult) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,7 +14,9 @@
 
 #include "actors/workflow/workflow_engine.h"
 #include "actors/workflow/workflows.h"
+#include "messages/codec/digest.h"
 #include "messages/codec/ulid.h"
+#include "runtime/embedded_config.h"
 
 namespace casm::test {
 
@@ -34,6 +38,9 @@ struct fake_agents {
   std::function<fix_result(const fix_request&)> fix;
   std::function<validate_result(const validate_request&)> validate;
   std::function<report_result(const report_request&)> report;
+  std::function<gate_result(const gate_request&)> gate;
+  // A human's decision on a paused run; none leaves the run paused.
+  std::function<std::optional<approval_decision>(const hitl_request&)> decide;
 };
 
 // Which outstanding request is answered next: an index into `pending`.
@@ -54,10 +61,15 @@ inline std::vector<json> record_run(const run_start& start, const fake_agents& a
   add("input", "run.started", json(start));
   workflow::workflow_engine engine;
   std::vector<output> pending;
+  std::optional<hitl_request> asked;
+  bool paused = false;
   auto record = [&](std::vector<output> outs) {
     for (auto& o : outs) {
       add("output", type_of(o), payload_of(o));
-      if (!std::holds_alternative<stage_event>(o) && !std::holds_alternative<run_outcome>(o))
+      if (auto* h = std::get_if<hitl_request>(&o)) asked = *h;
+      else if (std::holds_alternative<run_pause>(o)) paused = true;
+      else if (!std::holds_alternative<stage_event>(o) && !std::holds_alternative<run_outcome>(o) &&
+               !std::holds_alternative<security_alert>(o))
         pending.push_back(std::move(o));
     }
   };
@@ -66,16 +78,30 @@ inline std::vector<json> record_run(const run_start& start, const fake_agents& a
     record(engine.on_reply(result));
   };
   record(engine.start(start));
-  while (!pending.empty()) {
+  for (;;) {
+    if (paused) {
+      // The live process ends here; `casm approve` appends the decision and
+      // a resume delivers it (its own records are meta).
+      auto d = agents.decide && asked ? agents.decide(*asked) : std::nullopt;
+      if (!d) break;
+      paused = false;
+      add("input", d->decision == "approved" ? "approval.granted" : "approval.denied", json(*d));
+      add("meta", "run.resumed", {{"matched_records", log.size()}});
+      add("meta", "approval.consumed", {{"approval_id", d->approval_id}});
+      record(engine.on_decision(*d));
+      continue;
+    }
+    if (pending.empty()) break;
     const size_t i = order(pending);
     output q = std::move(pending[i]);
     pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));
     if (auto* r = std::get_if<ingest_request>(&q)) reply(agents.ingest(*r));
     else if (auto* r = std::get_if<review_request>(&q)) reply(agents.review(*r));
+    else if (auto* r = std::get_if<gate_request>(&q)) reply(agents.gate(*r));
     else if (auto* r = std::get_if<fix_request>(&q)) reply(agents.fix(*r));
     else if (auto* r = std::get_if<validate_request>(&q)) reply(agents.validate(*r));
     else if (auto* r = std::get_if<report_request>(&q)) reply(agents.report(*r));
-    // Anything else (a new output kind) is recorded only, like stage events.
+    else throw std::logic_error(std::string("the recorder cannot answer ") + type_of(q));
   }
   return log;
 }
@@ -107,6 +133,10 @@ inline run_start audit_start(uint32_t reviewers) {
   a.rule_pack_hash = std::string(64, 'b');
   a.sensitive_paths = {".github/**"};
   a.dependency_files = {"package.json"};
+  a.ruleset_id = "default.devtools";
+  a.ruleset_source = "bundled";
+  a.ruleset_text = runtime::find_embedded("rulesets/default.devtools.yaml")->content;
+  a.ruleset_hash = codec::sha256_hex(a.ruleset_text);
   return s;
 }
 
@@ -204,6 +234,19 @@ inline fake_agents audit_agents(size_t files) {
       cr.sandboxed = true;
       cr.output = "ok\n";
       r.commands.push_back(cr);
+    }
+    return r;
+  };
+  // The patch touches only the fixed files: the gate passes it.
+  a.gate = [](const gate_request& q) {
+    gate_result r;
+    r.call_id = q.call_id;
+    r.ok = true;
+    for (const auto& f : q.files) {
+      file_fact fact;
+      fact.path = f.path;
+      fact.status = change_status::modified;
+      r.evidence.files.push_back(fact);
     }
     return r;
   };

@@ -279,8 +279,8 @@ TEST(PolicyWriterTest, NonUtf8PathIsWrittenAsDisplayText) {
   auto run = run_for(a);
   run.repo.id = "/tmp/r\xFF";
   const json doc = json::parse(render_policy_decisions(a, run));
-  EXPECT_EQ(doc["signals"][0]["file"], "caf\\xE9/auth/x.py");
-  EXPECT_EQ(doc["run"]["repo"]["id"], "/tmp/r\\xFF");
+  EXPECT_EQ(doc["signals"][0]["file"], "caf\\xe9/auth/x.py");
+  EXPECT_EQ(doc["run"]["repo"]["id"], "/tmp/r\\xff");
   EXPECT_FALSE(doc["signals"][0].contains("file_b64"));  // the schema has no room for it
 }
 
@@ -392,7 +392,8 @@ TEST(DependencyDiffCredentialsTest, UrlCredentialsInSpecsAreMasked) {
   const std::string after = R"({"dependencies": {"lib": "git+https://u:)" + token +
                             R"(@github.com/o/lib.git#v2", "new": "https://)" + token +
                             R"(@example.com/new.tgz"}})";
-  const auto changes = policy::diff_dependencies(policy::dependency_manifest{"package.json", before, after});
+  const auto changes =
+    policy::diff_dependencies(policy::dependency_manifest{"package.json", before, after});
   ASSERT_EQ(changes.size(), 2u);
   for (const auto& c : changes) {
     EXPECT_EQ(c.from.find(token), std::string::npos) << c.from;

@@ -63,7 +63,7 @@ struct fault_guard {
 TEST(ReplayEngine, RecordedAuditRunReplaysIdentically) {
   auto log = audit_log();
   // The synthetic run exercises every stage: fixes, a validation command, the report.
-  for (const char* type : {"review.requested", "fix.requested", "validate.requested",
+  for (const char* type : {"review.requested", "gate.requested", "fix.requested", "validate.requested",
                            "report.completed", "run.completed"})
     ASSERT_GT(seq_of(log, type), 0u) << type;
   auto r = replay(log);
@@ -257,6 +257,66 @@ TEST(ReplayEngine, RejectedRecordIsTheDivergence) {
   ASSERT_FALSE(res.identical());
   EXPECT_EQ(res.divergence->seq, 3u);
   EXPECT_EQ(res.divergence->reason, "blob abc does not match its digest");
+}
+
+// A gate agent that reports a change under auth/: the patch needs a human.
+fake_agents gated_agents(const std::string& decision) {
+  auto agents = audit_agents(9);
+  agents.gate = [](const gate_request& q) {
+    gate_result r;
+    r.call_id = q.call_id;
+    r.ok = true;
+    file_fact fact;
+    fact.path = "src/auth/login.py";
+    r.evidence.files.push_back(fact);
+    return r;
+  };
+  if (decision.empty()) return agents;
+  agents.decide = [decision](const hitl_request& h) {
+    approval_decision d;
+    d.approval_id = "01KDHR7F000000000000000APP";
+    d.request_id = h.request_id;
+    d.run_id = h.run_id;
+    d.decision = decision;
+    d.diff_hash = h.diff_hash;
+    d.ruleset_hash = h.ruleset_hash;
+    d.by = "reviewer";
+    d.reason = "looked at it";
+    d.decided_at = "2026-01-02T00:00:00.000Z";
+    return std::optional<approval_decision>(d);
+  };
+  return agents;
+}
+
+TEST(ReplayEngine, PausedRunReplaysUpToItsPause) {
+  auto log = record_run(audit_start(2), gated_agents(""));
+  ASSERT_EQ(log.back()["type"], "run.paused");
+  auto r = replay(log);
+  EXPECT_TRUE(r.identical());
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.last_output, "run.paused");
+}
+
+TEST(ReplayEngine, ApprovedAndDeniedRunsReplayThroughTheDecision) {
+  for (const char* decision : {"approved", "denied"}) {
+    auto log = record_run(audit_start(2), gated_agents(decision));
+    ASSERT_GT(seq_of(log, decision == std::string("approved") ? "approval.granted"
+                                                              : "approval.denied"),
+              0u);
+    ASSERT_EQ(log.back()["type"], "run.completed");
+    auto r = replay(log);
+    EXPECT_TRUE(r.identical()) << decision << ": " << r.divergence->reason;
+    EXPECT_TRUE(r.complete);
+    // A decision for another diff does not bind the gate: the engine ends
+    // the run differently, and replay sees where.
+    auto forged = log;
+    const uint64_t at = seq_of(forged, decision == std::string("approved") ? "approval.granted"
+                                                                           : "approval.denied");
+    record_at(forged, at)["payload"]["diff_hash"] = std::string(64, 'f');
+    auto f = replay(forged);
+    ASSERT_FALSE(f.identical());
+    EXPECT_GT(f.divergence->seq, at);
+  }
 }
 
 // --- the JSON diff ------------------------------------------------------------
