@@ -43,6 +43,8 @@ drive_result drive_run(const supervisor::supervisor_config& scfg, const messages
     auto cfg_with_seams = scfg;
     if (const char* log = std::getenv("CASM_TEST_EFFECT_LOG"); log && *log)
       cfg_with_seams.effect_log = log;
+    if (const char* kill = std::getenv("CASM_TEST_KILL_AFTER"); kill && *kill)
+      cfg_with_seams.kill_after = kill;
     auto sup = sys.spawn<caf::detached>(supervisor::supervisor, cfg_with_seams, agents);
     caf::scoped_actor self{sys};
     bool ok = false;

@@ -4,6 +4,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
 
 #include "actors/workflow/coordinator.h"
@@ -79,9 +81,14 @@ uint64_t append(self_ptr self, std::string_view kind, std::string source, std::s
     auto sha = run_store::put_blob(st.cfg.run_dir, text);
     payload = json{{"blob", sha}, {"bytes", text.size()}};
   }
+  const bool kill_point = !st.cfg.kill_after.empty() && st.cfg.kill_after.rfind(type, 0) == 0 &&
+                         (st.cfg.kill_after.size() == type.size() ||
+                          st.cfg.kill_after[type.size()] == ':');
   record_fields f{codec::format_timestamp(codec::wall_clock_ms()), kind, std::move(source),
                   std::move(target), std::move(type), std::move(payload)};
-  return st.log->append(f);
+  const uint64_t seq = st.log->append(f);
+  if (kill_point && --st.kill_countdown <= 0) ::raise(SIGKILL);
+  return seq;
 }
 
 // A sync point: the log is durable up to here and state.json names its head.
@@ -248,6 +255,10 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
   st.cfg = std::move(cfg);
   st.agents = std::move(agents);
   st.state = st.cfg.initial_state;
+  if (auto colon = st.cfg.kill_after.find(':'); colon != std::string::npos)
+    st.kill_countdown = std::atoi(st.cfg.kill_after.c_str() + colon + 1);
+  else
+    st.kill_countdown = 1;
   // The log opens now; if it cannot, the run's start is answered with why.
   open_report report;
   st.log = run_log_writer::open(run_store::log_file(st.cfg.run_dir), st.cfg.run_id, &report,

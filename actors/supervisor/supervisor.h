@@ -56,6 +56,10 @@ struct supervisor_config {
   // (never one answered from the log) appends "<agent> <event type>\n"
   // here, so tests can count side effects. From $CASM_TEST_EFFECT_LOG.
   std::filesystem::path effect_log;
+  // Test seam: SIGKILL this process right after appending the n-th record
+  // of this type ("type" or "type:n"), to test crash recovery at chosen
+  // points. From $CASM_TEST_KILL_AFTER.
+  std::string kill_after;
 };
 
 struct supervisor_state {
@@ -77,6 +81,7 @@ struct supervisor_state {
   std::map<std::string, nlohmann::json> recorded_replies;  // call_id -> payload
   std::set<std::string> consumed_approvals;                 // approval ids
   std::string divergence;        // set when a re-emitted output differs
+  int kill_countdown = 0;        // for the kill_after seam
 };
 
 protocol::supervisor_actor::behavior_type

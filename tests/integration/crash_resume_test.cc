@@ -1,0 +1,98 @@
+// Crash and resume: a run killed with SIGKILL at chosen points keeps a valid
+// log up to its last complete record, and `casm resume` finishes it without
+// redoing recorded side effects, with the same result as an uninterrupted run.
+#include <gtest/gtest.h>
+
+#include "tests/integration/harness.h"
+
+namespace casm::itest {
+namespace {
+
+using nlohmann::json;
+
+struct crash_fixture : ::testing::TestWithParam<const char*> {
+  temp_dir tmp;
+  fs::path home = tmp / "home";
+  git_repo repo{tmp / "repo"};
+
+  void SetUp() override {
+    repo.write("a.py", "eval(x)   \n# TODO: later\n");
+    repo.write("b.txt", "no newline at the end");
+    repo.write("package.json", "{\"name\":\"t\",\"scripts\":{\"test\":\"node -e 0\"}}\n");
+    repo.commit("initial");
+  }
+
+  result cli(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+    std::vector<std::string> argv = {CASM_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    env["CASM_HOME"] = home.string();
+    return run_process(argv, env);
+  }
+
+  static json findings_of(const fs::path& run_dir) {
+    auto doc = json::parse(slurp(run_dir / "artifacts" / "issues.json"));
+    json out = json::array();
+    for (const auto& f : doc["findings"])
+      out.push_back({f["rule_id"], f["path"], f["line"], f["column"], f["fingerprint"]});
+    return out;
+  }
+};
+
+TEST_P(crash_fixture, KilledRunResumesToTheSameResult) {
+  auto clean = cli({"run", "--repo", repo.path().string(), "--json"});
+  ASSERT_EQ(clean.code, 0) << clean.err;
+  const auto clean_dir = home / "runs" / json::parse(clean.out)["run_id"].get<std::string>();
+
+  auto effects = tmp / "effects.log";
+  auto killed = cli({"run", "--repo", repo.path().string()},
+                    {{"CASM_TEST_KILL_AFTER", GetParam()}, {"CASM_TEST_EFFECT_LOG", effects.string()}});
+  ASSERT_EQ(killed.code, 128 + 9) << killed.out << killed.err;  // SIGKILL
+  auto id = run_id_of(killed.out);
+  if (id.empty()) {  // the summary was never printed: find the newest run
+    for (const auto& e : fs::directory_iterator(home / "runs"))
+      if (e.path() != clean_dir) id = e.path().filename().string();
+  }
+  const auto dir = home / "runs" / id;
+  // The log verifies up to its last complete record; the run is a crashed
+  // `running` run with no live holder.
+  EXPECT_EQ(cli({"verify-log", "--run-id", id}).code, 0);
+  auto runs = cli({"runs"});
+  EXPECT_NE(runs.out.find("crashed"), std::string::npos) << runs.out;
+  // A torn last line, as a crash mid-append leaves it.
+  auto log = slurp(dir / "events.jsonl");
+  spit(dir / "events.jsonl", log + "{\"kind\":\"output\",\"pay");
+  const size_t effects_before = lines_of(effects).size();
+
+  auto resumed = cli({"resume", "--run-id", id}, {{"CASM_TEST_EFFECT_LOG", effects.string()}});
+  ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+  EXPECT_EQ(json::parse(slurp(dir / "state.json"))["status"], "succeeded");
+  EXPECT_EQ(cli({"verify-log", "--run-id", id}).code, 0);
+  EXPECT_EQ(slurp(dir / "events.jsonl").substr(0, log.size()), log);  // nothing valid lost
+  EXPECT_EQ(findings_of(dir), findings_of(clean_dir));
+  // Effects already answered in the log were not redone.
+  std::map<std::string, int> redone;
+  auto all = lines_of(effects);
+  for (size_t i = effects_before; i < all.size(); ++i) ++redone[all[i]];
+  for (const auto& line : std::vector<std::string>(all.begin(), all.begin() + effects_before)) {
+    (void)line;
+  }
+  if (std::string(GetParam()).rfind("review.completed", 0) == 0 ||
+      std::string(GetParam()).rfind("fix.", 0) == 0)
+    EXPECT_EQ(redone["ingest ingest.requested"], 0);
+  auto replay = cli({"replay", "--run-id", id});
+  EXPECT_EQ(replay.code, 0) << replay.out << replay.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(CrashPoints, crash_fixture,
+                         ::testing::Values("ingest.completed", "review.requested",
+                                           "review.completed:2", "fix.completed",
+                                           "validate.requested", "report.requested"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (auto& c : n)
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace casm::itest
