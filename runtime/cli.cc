@@ -134,6 +134,17 @@ int run_cli(int argc, char** argv) {
   bool runs_json = false;
   auto* runs_cmd = app.add_subcommand("runs", "List runs and their status");
   runs_cmd->add_flag("--json", runs_json, "Print as JSON");
+  prune_options prune;
+  auto* prune_cmd = runs_cmd->add_subcommand("prune", "Delete whole run dirs (retention)");
+  prune_cmd->add_option("--keep", prune.keep, "Keep the newest N runs");
+  prune_cmd->add_option("--older-than", prune.older_than_days, "Only runs older than DAYS");
+  prune_cmd->add_option("--status", prune.status, "Only runs with this status");
+  prune_cmd->add_flag("--include-pending", prune.include_pending,
+                      "Also delete runs waiting for a human decision");
+  prune_cmd->add_flag("--include-locked", prune.include_locked,
+                      "Also delete runs a live process holds (dangerous)");
+  prune_cmd->add_flag("--dry-run", prune.dry_run, "Say what would go, delete nothing");
+  prune_cmd->add_flag("--json", prune.json, "Print as JSON");
 
   bool doctor_json = false;
   auto* doctor_cmd = app.add_subcommand("doctor", "Preflight: check this machine can run casm");
@@ -177,6 +188,7 @@ int run_cli(int argc, char** argv) {
   else if (*approve_cmd) rc = cmd_decide(g, approve);
   else if (*deny_cmd) rc = cmd_decide(g, deny);
   else if (*resume_cmd) rc = cmd_resume(g, resume);
+  else if (*prune_cmd) rc = cmd_prune(g, prune);
   else if (*runs_cmd) rc = cmd_runs(g, runs_json);
   else if (*doctor_cmd) rc = cmd_doctor(g, doctor_json);
   git_libgit2_shutdown();

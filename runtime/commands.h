@@ -74,7 +74,18 @@ struct resume_options {
   bool json = false;
 };
 
+struct prune_options {
+  int keep = -1;               // keep the newest N of the selection
+  double older_than_days = -1;
+  std::string status;
+  bool include_pending = false;
+  bool include_locked = false;
+  bool dry_run = false;
+  bool json = false;
+};
+
 int cmd_run(const global_options& g, const run_options& o);
+int cmd_prune(const global_options& g, const prune_options& o);
 int cmd_decide(const global_options& g, const decision_options& o);
 int cmd_resume(const global_options& g, const resume_options& o);
 int cmd_policy_validate(const global_options& g, const std::string& file, bool json);

@@ -452,3 +452,34 @@ TEST_F(noop_fixture, EveryEmittedEventTypeIsInDocsEventsTable) {
 
 }  // namespace
 }  // namespace casm::itest
+
+namespace casm::itest {
+namespace {
+
+TEST_F(noop_fixture, PruneDeletesWholeRunsButNeverPendingOnesUnlessAsked) {
+  auto a = run_ok();
+  auto b = run_ok();
+  auto c = run_ok();
+  // Make `a` look like a run waiting for a human.
+  auto st = json::parse(slurp(run_dir(a) / "state.json"));
+  st["status"] = "pending_hitl";
+  spit(run_dir(a) / "state.json", st.dump());
+  auto dry = casm(home, {"runs", "prune", "--keep", "1", "--dry-run"});
+  EXPECT_EQ(dry.code, 0);
+  EXPECT_TRUE(fs::exists(run_dir(b)));
+  auto r = casm(home, {"runs", "prune", "--keep", "1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["pruned"].size(), 1u);
+  EXPECT_GT(j["freed_bytes"].get<uint64_t>(), 0u);
+  EXPECT_FALSE(fs::exists(run_dir(b)));  // pruned
+  EXPECT_TRUE(fs::exists(run_dir(a)));   // pending: kept
+  EXPECT_TRUE(fs::exists(run_dir(c)));   // the newest: kept
+  auto forced = casm(home, {"runs", "prune", "--keep", "1", "--include-pending"});
+  EXPECT_EQ(forced.code, 0);
+  EXPECT_FALSE(fs::exists(run_dir(a)));
+  EXPECT_EQ(casm(home, {"runs", "prune"}).code, 2);  // nothing selected: say what
+}
+
+}  // namespace
+}  // namespace casm::itest
