@@ -7,7 +7,7 @@
 #include "actors/agents/git_access.h"
 #include "messages/codec/digest.h"
 #include "messages/codec/json_text.h"
-#include "policy/risk.h"
+#include "policy/glob.h"
 #include "policy/scanner.h"
 
 namespace casm::agents {
@@ -190,9 +190,10 @@ void read_content(const git_diff_delta& d, side& old_side, side& new_side,
     mark_unreadable(c, "the diff could not be computed: " + error);
 }
 
-bool is_dependency(const policy::ruleset& rs, const policy::changed_file& c) {
-  return policy::is_dependency_file(rs, c.path) ||
-         (!c.old_path.empty() && policy::is_dependency_file(rs, c.old_path));
+// policy::is_dependency_file(), with the ruleset's globs compiled once per
+// diff rather than once per file.
+bool is_dependency(const std::optional<policy::glob_set>& files, const policy::changed_file& c) {
+  return files && (files->matches(c.path) || (!c.old_path.empty() && files->matches(c.old_path)));
 }
 
 // Both texts of a dependency file, or nullopt when a side exists but cannot
@@ -297,6 +298,8 @@ bool read_diff_facts(const std::string& repo_path, const std::string& base_rev,
     return false;
   }
 
+  std::optional<policy::glob_set> dependency_files;
+  if (rs.dependency) dependency_files = policy::glob_set::compile(rs.dependency->files, nullptr);
   const size_t n = git_diff_num_deltas(diff.get());
   for (size_t i = 0; i < n; ++i) {
     const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
@@ -306,7 +309,7 @@ bool read_diff_facts(const std::string& repo_path, const std::string& base_rev,
     c.path = deleted || !d->new_file.path ? d->old_file.path : d->new_file.path;
     if (d->status == GIT_DELTA_RENAMED && d->old_file.path) c.old_path = d->old_file.path;
 
-    const bool dependency = is_dependency(rs, c);
+    const bool dependency = is_dependency(dependency_files, c);
     const bool is_blob_old = d->old_file.mode != GIT_FILEMODE_COMMIT;
     const bool is_blob_new = d->new_file.mode != GIT_FILEMODE_COMMIT;
     const bool need_old = is_blob_old && d->status != GIT_DELTA_ADDED && (!deleted || dependency);

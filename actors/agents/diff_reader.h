@@ -39,7 +39,8 @@ struct diff_facts {
 // Fills `out` with the facts of base_rev..head_rev in the repository at
 // exactly `repo_path` (no search upwards). An empty base_rev means git's
 // empty tree (everything at head is added). A blob larger than
-// max_file_bytes is not read (0: no limit).
+// max_file_bytes is not read (0: no limit). Precondition: `rs` came from
+// policy::parse_ruleset() (its globs compile).
 //
 // On failure returns false and sets `error` to one sentence naming the
 // repository and revision: "unknown revision 'X' in repository 'Y'",
