@@ -308,4 +308,11 @@ int find_rule(const std::vector<rule>& rules, std::string_view id) {
   return -1;
 }
 
+std::vector<messages::rule_info> rule_infos(const std::vector<rule>& rules) {
+  std::vector<messages::rule_info> out;
+  out.reserve(rules.size());
+  for (const auto& r : rules) out.push_back({r.id, r.family, r.level, r.message});
+  return out;
+}
+
 }  // namespace casm::policy

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "messages/data/finding.h"
 #include "messages/data/vocabulary.h"
 
 namespace casm::policy {
@@ -64,6 +65,9 @@ const std::vector<rule>& builtin_rules();
 // order, length-prefixed) plus the scanner's compile-mode version, so a cache
 // or a log line can pin exactly which rules and semantics produced a result.
 std::string rule_pack_hash(const std::vector<rule>& rules);
+
+// What reports say about each rule (SARIF's rule list).
+std::vector<messages::rule_info> rule_infos(const std::vector<rule>& rules);
 
 // rule_pack_hash(builtin_rules()), computed once.
 const std::string& rule_pack_hash();

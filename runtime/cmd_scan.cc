@@ -253,7 +253,7 @@ int cmd_scan(const global_options& g, const scan_options& o) {
 
   // --- output and exit code ------------------------------------------------
   if (o.json) print_stdout(telemetry::render_issues_json(reported, scope));
-  else if (o.sarif) print_stdout(telemetry::render_sarif(reported, scope, scanner.rules()));
+  else if (o.sarif) print_stdout(telemetry::render_sarif(reported, scope, policy::rule_infos(scanner.rules())));
   else print_stdout(text_report(reported, scope));
 
   if (verbose(g)) {

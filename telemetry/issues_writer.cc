@@ -119,7 +119,7 @@ std::string pascal_name(const std::string& id) {
   return out;
 }
 
-json sarif_rule(const policy::rule& r) {
+json sarif_rule(const messages::rule_info& r) {
   json tags = json::array();
   json props = json::object();
   if (is_security_family(r.family)) {
@@ -239,7 +239,7 @@ std::string render_issues_json(const std::vector<finding>& findings,
 
 std::string render_sarif(const std::vector<finding>& findings,
                          const messages::audit_scope& scope,
-                         const std::vector<policy::rule>& rules) {
+                         const std::vector<messages::rule_info>& rules) {
   const std::vector<finding> ordered = sorted(findings);
   std::map<std::string, int> index;
   json rule_list = json::array();

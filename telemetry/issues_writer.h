@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "messages/data/finding.h"
-#include "policy/rule_pack.h"
 
 namespace casm::telemetry {
 
@@ -31,7 +30,7 @@ std::string render_issues_json(const std::vector<messages::finding>& findings,
 // there (omitted for a rule_id the pack does not hold). Ends in '\n'.
 std::string render_sarif(const std::vector<messages::finding>& findings,
                          const messages::audit_scope& scope,
-                         const std::vector<policy::rule>& rules);
+                         const std::vector<messages::rule_info>& rules);
 
 // A repository-relative path as a URI reference: every byte other than
 // RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~) and '/' is

@@ -27,7 +27,7 @@ protocol::reporter_actor::behavior_type reporter_agent(protocol::reporter_actor:
                            telemetry::render_issues_json(req.audit.findings, req.audit.scope));
         files.emplace_back("report.sarif", telemetry::render_sarif(req.audit.findings,
                                                                    req.audit.scope,
-                                                                   policy::builtin_rules()));
+                                                                   policy::rule_infos(policy::builtin_rules())));
       }
       if (!req.policy_decisions.empty()) files.emplace_back("policy_decisions.json", req.policy_decisions);
       files.emplace_back("report.md", telemetry::render_report_md(req));

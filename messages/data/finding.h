@@ -32,6 +32,15 @@ struct finding {
 
 namespace casm::messages {
 
+// What a report says about a rule (SARIF's tool.driver.rules): the part of a
+// policy::rule that writers need, so that telemetry/ never includes policy/.
+struct rule_info {
+  std::string id;
+  std::string family;
+  severity level = severity::info;
+  std::string message;
+};
+
 // A file the audit did not scan, or could not read, and why.
 struct skipped_file {
   std::string path;    // bytes

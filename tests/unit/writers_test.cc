@@ -228,7 +228,7 @@ const json& result_for(const json& sarif, const std::string& rule_id) {
 }
 
 TEST(WritersSarif, RequiredStructure) {
-  const auto& rules = policy::builtin_rules();
+  const auto rules = policy::rule_infos(policy::builtin_rules());
   const json s = json::parse(render_sarif(sample_findings(), sample_scope(), rules));
   EXPECT_EQ(s["$schema"], "https://json.schemastore.org/sarif-2.1.0.json");
   EXPECT_EQ(s["version"], "2.1.0");
@@ -264,7 +264,7 @@ TEST(WritersSarif, RequiredStructure) {
 
 TEST(WritersSarif, LevelsFollowTheSeverityVocabulary) {
   const json s = json::parse(
-    render_sarif(sample_findings(), sample_scope(), policy::builtin_rules()));
+    render_sarif(sample_findings(), sample_scope(), policy::rule_infos(policy::builtin_rules())));
   EXPECT_EQ(result_for(s, "secret.aws_access_key_id")["level"], "error");
   EXPECT_EQ(result_for(s, "risky_call.eval")["level"], "warning");
   EXPECT_EQ(result_for(s, "debug.console_log")["level"], "note");
@@ -272,17 +272,17 @@ TEST(WritersSarif, LevelsFollowTheSeverityVocabulary) {
 }
 
 TEST(WritersSarif, SecuritySeverityOnlyForSecurityFamilies) {
-  const auto& rules = policy::builtin_rules();
+  const auto rules = policy::rule_infos(policy::builtin_rules());
   const json s = json::parse(render_sarif({}, sample_scope(), rules));
   const json& list = s["runs"][0]["tool"]["driver"]["rules"];
-  const json& aws = list[policy::find_rule(rules, "secret.aws_access_key_id")];
+  const json& aws = list[policy::find_rule(policy::builtin_rules(), "secret.aws_access_key_id")];
   EXPECT_EQ(aws["properties"]["security-severity"], "8.0");
   EXPECT_EQ(aws["properties"]["tags"], (json{"security", "secret"}));
   EXPECT_EQ(aws["defaultConfiguration"]["level"], "error");
   EXPECT_EQ(aws["name"], "SecretAwsAccessKeyId");
-  const json& eval = list[policy::find_rule(rules, "risky_call.eval")];
+  const json& eval = list[policy::find_rule(policy::builtin_rules(), "risky_call.eval")];
   EXPECT_EQ(eval["properties"]["security-severity"], "5.0");
-  const json& todo = list[policy::find_rule(rules, "todo.marker")];
+  const json& todo = list[policy::find_rule(policy::builtin_rules(), "todo.marker")];
   EXPECT_FALSE(todo["properties"].contains("security-severity"));
   EXPECT_EQ(todo["properties"]["tags"], (json{"todo"}));
 }
@@ -295,7 +295,7 @@ TEST(WritersSarif, LocationRegionAndFingerprint) {
   auto history = make("h.c", 1, 1, "todo.marker", severity::info, '1');
   history.commit = std::string(40, 'c');
   const json s =
-    json::parse(render_sarif({f, whole, history}, sample_scope(), policy::builtin_rules()));
+    json::parse(render_sarif({f, whole, history}, sample_scope(), policy::rule_infos(policy::builtin_rules())));
   const json& results = s["runs"][0]["results"];
   ASSERT_EQ(results.size(), 3u);
   // Sorted: big.log, h.c, src/my file#1.c.
@@ -313,7 +313,7 @@ TEST(WritersSarif, LocationRegionAndFingerprint) {
 
 TEST(WritersSarif, UnknownRuleHasNoRuleIndex) {
   auto f = make("a.c", 1, 1, "custom.rule", severity::medium, 'a');
-  const json s = json::parse(render_sarif({f}, sample_scope(), policy::builtin_rules()));
+  const json s = json::parse(render_sarif({f}, sample_scope(), policy::rule_infos(policy::builtin_rules())));
   EXPECT_FALSE(s["runs"][0]["results"][0].contains("ruleIndex"));
   EXPECT_EQ(s["runs"][0]["results"][0]["ruleId"], "custom.rule");
 }
