@@ -15,7 +15,9 @@ int64_t amount_nanos(double usd) {
 int64_t cap_nanos(double usd) {
   return usd < 0 ? -1 : static_cast<int64_t>(std::llround(usd * nanos_per_usd));
 }
-double usd_of(int64_t nanos) { return static_cast<double>(nanos) / nanos_per_usd; }
+double usd_of(int64_t nanos) {
+  return static_cast<double>(nanos) / nanos_per_usd;
+}
 
 bool valid_amount(double usd) {
   return std::isfinite(usd) && usd >= 0 && usd < 1e9;  // under a billion dollars
@@ -23,7 +25,9 @@ bool valid_amount(double usd) {
 
 }  // namespace
 
-budget_ledger::budget_ledger(double fleet_cap_usd) { fleet_.cap = cap_nanos(fleet_cap_usd); }
+budget_ledger::budget_ledger(double fleet_cap_usd) {
+  fleet_.cap = cap_nanos(fleet_cap_usd);
+}
 
 void budget_ledger::open_run(const std::string& run_id, double cap_usd) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -126,8 +130,10 @@ reconcile_result budget_ledger::reconcile(uint64_t reservation_id, double actual
   out.ok = true;
   out.reserved_usd = usd_of(h.amount);
   out.actual_usd = usd_of(actual);
-  if (actual <= h.amount) out.released_usd = usd_of(h.amount - actual);
-  else out.overrun_usd = usd_of(actual - h.amount);
+  if (actual <= h.amount)
+    out.released_usd = usd_of(h.amount - actual);
+  else
+    out.overrun_usd = usd_of(actual - h.amount);
   return out;
 }
 
@@ -163,7 +169,9 @@ level_state budget_ledger::provider_day(const std::string& endpoint, const std::
 messages::budget_view budget_ledger::view(const std::string& run_id, const std::string& day) const {
   std::lock_guard<std::mutex> lock(mu_);
   messages::budget_view v;
-  auto remaining = [](const level& l) { return l.cap < 0 ? no_cap : usd_of(l.cap - l.reserved - l.spent); };
+  auto remaining = [](const level& l) {
+    return l.cap < 0 ? no_cap : usd_of(l.cap - l.reserved - l.spent);
+  };
   auto run = runs_.find(run_id);
   // An unknown run has nothing to spend.
   v.run_remaining_usd = run == runs_.end() ? 0 : remaining(run->second);

@@ -36,9 +36,9 @@ struct reserve_request {
   std::string task_id;
   std::string endpoint;
   std::string model;
-  std::string day;             // the provider-per-day key
-  bool price_known = true;     // an unknown price can never be reserved
-  double worst_case_usd = 0;   // telemetry::worst_case_cost()
+  std::string day;            // the provider-per-day key
+  bool price_known = true;    // an unknown price can never be reserved
+  double worst_case_usd = 0;  // telemetry::worst_case_cost()
   double task_cap_usd = no_cap;
 };
 

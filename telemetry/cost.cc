@@ -49,6 +49,24 @@ std::string weakest_truth(std::string_view a, std::string_view b) {
   return std::string(truth_rank(a) <= truth_rank(b) ? a : b);
 }
 
+double llm_cost_usd(const messages::price_entry& p, const messages::usage& u) {
+  const uint64_t fresh = u.input_tokens - u.cached_input_tokens - u.cache_creation_tokens;
+  return (static_cast<double>(fresh) * p.price_in_per_1m +
+          static_cast<double>(u.cached_input_tokens) * p.price_cache_read_per_1m +
+          static_cast<double>(u.cache_creation_tokens) * p.price_cache_write_per_1m +
+          static_cast<double>(u.output_tokens) * p.price_out_per_1m) /
+         1e6;
+}
+
+double worst_case_usd(const messages::price_entry& p, uint64_t input_tokens,
+                      uint64_t max_output_tokens) {
+  const double pin =
+    std::max({p.price_in_per_1m, p.price_cache_read_per_1m, p.price_cache_write_per_1m});
+  return (static_cast<double>(input_tokens) * pin +
+          static_cast<double>(max_output_tokens) * p.price_out_per_1m) /
+         1e6;
+}
+
 cost_figure llm_cost(const price_lookup& price, const messages::usage& u,
                      std::string_view usage_truth) {
   if (!price.known)
@@ -59,11 +77,7 @@ cost_figure llm_cost(const price_lookup& price, const messages::usage& u,
   const auto& p = price.entry;
   const uint64_t fresh = u.input_tokens - u.cached_input_tokens - u.cache_creation_tokens;
   cost_figure f;
-  f.usd = (static_cast<double>(fresh) * p.price_in_per_1m +
-           static_cast<double>(u.cached_input_tokens) * p.price_cache_read_per_1m +
-           static_cast<double>(u.cache_creation_tokens) * p.price_cache_write_per_1m +
-           static_cast<double>(u.output_tokens) * p.price_out_per_1m) /
-          1e6;
+  f.usd = llm_cost_usd(p, u);
   f.truth = derived_truth(usage_truth, price.truth);
   f.basis = "(" + std::to_string(fresh) + "*" + num(p.price_in_per_1m) + " + " +
             std::to_string(u.cached_input_tokens) + "*" + num(p.price_cache_read_per_1m) + " + " +
@@ -81,9 +95,7 @@ cost_figure worst_case_cost(const price_lookup& price, uint64_t input_tokens,
   const double pin =
     std::max({p.price_in_per_1m, p.price_cache_read_per_1m, p.price_cache_write_per_1m});
   cost_figure f;
-  f.usd = (static_cast<double>(input_tokens) * pin +
-           static_cast<double>(max_output_tokens) * p.price_out_per_1m) /
-          1e6;
+  f.usd = worst_case_usd(p, input_tokens, max_output_tokens);
   f.truth = derived_truth(truth::calculated, price.truth);
   f.basis = "worst case: (" + std::to_string(input_tokens) + "*" + num(pin) + " + " +
             std::to_string(max_output_tokens) + "*" + num(p.price_out_per_1m) + ")/1e6 [" +
@@ -163,7 +175,8 @@ cost_figure outcome_cost(const std::vector<cost_figure>& run_costs, double hitl_
     f.truth = weakest_truth(f.truth, r.truth);
   }
   f.usd += hitl_minutes * human_rate_per_min;
-  if (hitl_minutes > 0) f.truth = weakest_truth(f.truth, derived_truth(hitl_truth, truth::calculated));
+  if (hitl_minutes > 0)
+    f.truth = weakest_truth(f.truth, derived_truth(hitl_truth, truth::calculated));
   if (run_costs.empty() && hitl_minutes <= 0) f.truth = truth::calculated;
   f.basis = "sum(Run_cost_i) over " + std::to_string(run_costs.size()) + " run(s) + " +
             num(hitl_minutes) + " HITL min * " + num(human_rate_per_min) + " USD/min";

@@ -45,6 +45,12 @@ messages::cost_figure llm_cost(const price_lookup& price, const messages::usage&
 messages::cost_figure worst_case_cost(const price_lookup& price, uint64_t input_tokens,
                                       uint64_t max_output_tokens);
 
+// The dollars alone, for hot paths (the router): no label, no basis. The
+// entry's price must be known and the usage consistent.
+double llm_cost_usd(const messages::price_entry& p, const messages::usage& u);
+double worst_case_usd(const messages::price_entry& p, uint64_t input_tokens,
+                      uint64_t max_output_tokens);
+
 // A tool or infra line: cost_usd = quantity * unit_cost_usd.
 messages::cost_line priced_line(std::string name, std::string unit, double quantity,
                                 double unit_cost_usd,

@@ -140,8 +140,10 @@ bool apply_model(const YAML::Node& n, price_entry& m, bool is_new) {
     if (!n["price_cache_read_per_1m"]) m.price_cache_read_per_1m = m.price_in_per_1m;
     if (!n["price_cache_write_per_1m"]) m.price_cache_write_per_1m = m.price_in_per_1m;
   }
-  if (!m.price_known) m.truth = messages::truth::unknown;
-  else if (m.truth == messages::truth::unknown) m.truth = messages::truth::calculated;
+  if (!m.price_known)
+    m.truth = messages::truth::unknown;
+  else if (m.truth == messages::truth::unknown)
+    m.truth = messages::truth::calculated;
   return true;
 }
 
@@ -176,8 +178,9 @@ void apply(const std::string& file, const YAML::Node& root, price_registry& reg,
   set_if(root, "currency", reg.currency);
   set_if(root, "prices_as_of", reg.prices_as_of);
   if (root["prices_as_of"] && !is_date(reg.prices_as_of))
-    errors.push_back(at(file, root["prices_as_of"], "prices_as_of",
-                        "'prices_as_of' must be a date YYYY-MM-DD, not '" + reg.prices_as_of + "'"));
+    errors.push_back(
+      at(file, root["prices_as_of"], "prices_as_of",
+         "'prices_as_of' must be a date YYYY-MM-DD, not '" + reg.prices_as_of + "'"));
 
   std::set<std::string> seen;
   const auto& providers = root["providers"];
@@ -186,7 +189,8 @@ void apply(const std::string& file, const YAML::Node& root, price_registry& reg,
     const std::string key = "providers[" + std::to_string(i) + "]";
     const auto name = n["name"].as<std::string>();
     if (!seen.insert(name).second) {
-      errors.push_back(at(file, n["name"], key + ".name", "provider '" + name + "' is listed twice"));
+      errors.push_back(
+        at(file, n["name"], key + ".name", "provider '" + name + "' is listed twice"));
       continue;
     }
     auto it = std::find_if(reg.providers.begin(), reg.providers.end(),
@@ -212,7 +216,8 @@ void apply(const std::string& file, const YAML::Node& root, price_registry& reg,
     const std::string key = "models[" + std::to_string(i) + "]";
     const auto name = n["model"].as<std::string>();
     if (!seen.insert(name).second) {
-      errors.push_back(at(file, n["model"], key + ".model", "model '" + name + "' is listed twice"));
+      errors.push_back(
+        at(file, n["model"], key + ".model", "model '" + name + "' is listed twice"));
       continue;
     }
     auto it = std::find_if(reg.models.begin(), reg.models.end(),
@@ -225,15 +230,19 @@ void apply(const std::string& file, const YAML::Node& root, price_registry& reg,
     price_entry m = is_new ? price_entry{} : *it;
     if (!apply_model(n, m, is_new)) {
       errors.push_back(at(file, n, key,
-                          "model '" + name + "': give both price_in_per_1m and price_out_per_1m, "
-                          "or neither (its price is then unknown)"));
+                          "model '" + name +
+                            "': give both price_in_per_1m and price_out_per_1m, "
+                            "or neither (its price is then unknown)"));
       continue;
     }
     if (n["verified"] && !is_date(m.verified))
-      errors.push_back(at(file, n["verified"], key + ".verified",
-                          "'" + key + ".verified' must be a date YYYY-MM-DD, not '" + m.verified + "'"));
-    if (is_new) reg.models.push_back(std::move(m));
-    else *it = std::move(m);
+      errors.push_back(
+        at(file, n["verified"], key + ".verified",
+           "'" + key + ".verified' must be a date YYYY-MM-DD, not '" + m.verified + "'"));
+    if (is_new)
+      reg.models.push_back(std::move(m));
+    else
+      *it = std::move(m);
   }
 
   seen.clear();
@@ -243,7 +252,8 @@ void apply(const std::string& file, const YAML::Node& root, price_registry& reg,
     const std::string key = "profiles[" + std::to_string(i) + "]";
     const auto name = n["name"].as<std::string>();
     if (!seen.insert(name).second) {
-      errors.push_back(at(file, n["name"], key + ".name", "profile '" + name + "' is listed twice"));
+      errors.push_back(
+        at(file, n["name"], key + ".name", "profile '" + name + "' is listed twice"));
       continue;
     }
     auto it = std::find_if(reg.profiles.begin(), reg.profiles.end(),
@@ -254,14 +264,14 @@ void apply(const std::string& file, const YAML::Node& root, price_registry& reg,
     }
     apply_profile(n, *it);
     if (it->candidates.empty())
-      errors.push_back(at(file, n["candidates"], key + ".candidates",
-                          "profile '" + name + "' has no candidates"));
+      errors.push_back(
+        at(file, n["candidates"], key + ".candidates", "profile '" + name + "' has no candidates"));
     std::set<std::string> models_in_profile;
     for (size_t c = 0; c < it->candidates.size(); ++c)
       if (!models_in_profile.insert(it->candidates[c].model).second)
-        errors.push_back(at(file, n["candidates"][c], key + ".candidates[" + std::to_string(c) + "]",
-                            "model '" + it->candidates[c].model + "' is listed twice in profile '" +
-                              name + "'"));
+        errors.push_back(
+          at(file, n["candidates"][c], key + ".candidates[" + std::to_string(c) + "]",
+             "model '" + it->candidates[c].model + "' is listed twice in profile '" + name + "'"));
   }
 }
 
@@ -276,9 +286,9 @@ void check_whole(const std::string& file, const YAML::Node& root, const price_re
     const auto& models = root["models"];
     for (size_t i = 0; models && i < models.size(); ++i)
       if (models[i]["model"].as<std::string>() == m.model) where = models[i].Mark();
-    errors.push_back(codec::make_config_error(file, where, "models",
-                                              "model '" + m.model + "': endpoint '" + m.endpoint +
-                                                "' is not in providers"));
+    errors.push_back(codec::make_config_error(
+      file, where, "models",
+      "model '" + m.model + "': endpoint '" + m.endpoint + "' is not in providers"));
   }
   for (const auto& name : profile_names())
     if (!find_profile(reg.profiles, name))
@@ -340,6 +350,12 @@ price_lookup lookup_price(const price_registry& registry, std::string_view model
   out.entry.truth = messages::truth::unknown;
   out.truth = messages::truth::unknown;
   return out;
+}
+
+const price_entry* find_price(const price_registry& registry, std::string_view model) {
+  for (const auto& m : registry.models)
+    if (m.model == model) return &m;
+  return nullptr;
 }
 
 const provider_entry* find_provider(const price_registry& registry, std::string_view name) {

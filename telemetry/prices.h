@@ -19,8 +19,7 @@ const std::vector<std::string>& profile_names();
 // Parses a whole registry. On any error, returns false and appends every
 // problem found to `errors` (out is then unspecified).
 bool parse_price_registry(const std::string& file, const std::string& text,
-                          messages::price_registry& out,
-                          std::vector<codec::config_error>& errors);
+                          messages::price_registry& out, std::vector<codec::config_error>& errors);
 
 // Merges an override file over `registry`. Every key is optional:
 //  - a model named in the registry gets the fields given, the others stay;
@@ -34,14 +33,18 @@ bool merge_price_override(const std::string& file, const std::string& text,
                           std::vector<codec::config_error>& errors);
 
 struct price_lookup {
-  bool known = false;          // a price that can be reserved against a budget
-  messages::price_entry entry; // for an unknown model: model and provider as asked
-  std::string truth;           // the entry's label, or "unknown"
+  bool known = false;           // a price that can be reserved against a budget
+  messages::price_entry entry;  // for an unknown model: model and provider as asked
+  std::string truth;            // the entry's label, or "unknown"
 };
 
 // By model id; with a non-empty `provider`, the entry must also match it.
 price_lookup lookup_price(const messages::price_registry& registry, std::string_view model,
                           std::string_view provider = {});
+
+// The entry for `model` (any price state), or nullptr. No copy: for hot paths.
+const messages::price_entry* find_price(const messages::price_registry& registry,
+                                        std::string_view model);
 
 const messages::provider_entry* find_provider(const messages::price_registry& registry,
                                               std::string_view name);

@@ -18,9 +18,9 @@ namespace {
 constexpr double eps = 1e-12;
 
 const char* const reject_order[] = {
-  reject::already_tried,       reject::provider_not_allowed, reject::price_unknown,
-  reject::context_too_long,    reject::circuit_open,         reject::below_quality_floor,
-  reject::over_latency_slo,    reject::over_budget,
+  reject::already_tried,    reject::provider_not_allowed, reject::price_unknown,
+  reject::context_too_long, reject::circuit_open,         reject::below_quality_floor,
+  reject::over_latency_slo, reject::over_budget,
 };
 
 bool contains(const std::vector<std::string>& xs, std::string_view x) {
@@ -78,9 +78,7 @@ bool better(const candidate& a, const candidate& b, strategy s) {
       break;
     case strategy::cost_aware_quality_floor:
     case strategy::budget_first:
-    default:
-      order[0] = by_cost(), order[1] = by_quality(), order[2] = by_latency();
-      break;
+    default: order[0] = by_cost(), order[1] = by_quality(), order[2] = by_latency(); break;
   }
   for (int o : order)
     if (o != 0) return o < 0;
@@ -90,10 +88,8 @@ bool better(const candidate& a, const candidate& b, strategy s) {
 
 bool same_primary_key(const candidate& a, const candidate& b, strategy s) {
   switch (s) {
-    case strategy::quality_first:
-      return std::abs(a.estimated_quality - b.estimated_quality) <= eps;
-    case strategy::latency_first:
-      return a.estimated_latency_ms == b.estimated_latency_ms;
+    case strategy::quality_first: return std::abs(a.estimated_quality - b.estimated_quality) <= eps;
+    case strategy::latency_first: return a.estimated_latency_ms == b.estimated_latency_ms;
     default:
       return a.price_known && b.price_known &&
              std::abs(a.estimated_cost_usd - b.estimated_cost_usd) <= eps;
@@ -109,7 +105,8 @@ void score(std::vector<candidate>& cands, strategy s) {
     if (contains(c.reject_reasons, reject::provider_not_allowed)) continue;
     if (c.price_known && (min_cost < 0 || c.estimated_cost_usd < min_cost))
       min_cost = c.estimated_cost_usd;
-    if (min_latency < 0 || c.estimated_latency_ms < min_latency) min_latency = c.estimated_latency_ms;
+    if (min_latency < 0 || c.estimated_latency_ms < min_latency)
+      min_latency = c.estimated_latency_ms;
   }
   for (auto& c : cands) {
     if (contains(c.reject_reasons, reject::provider_not_allowed)) {
@@ -117,19 +114,20 @@ void score(std::vector<candidate>& cands, strategy s) {
       continue;
     }
     switch (s) {
-      case strategy::quality_first:
-        c.score = c.estimated_quality;
-        break;
+      case strategy::quality_first: c.score = c.estimated_quality; break;
       case strategy::latency_first:
         c.score = c.estimated_latency_ms <= 0 ? 1.0
                   : min_latency < 0           ? 0.0
                                               : static_cast<double>(min_latency) /
-                                                  static_cast<double>(c.estimated_latency_ms);
+                                        static_cast<double>(c.estimated_latency_ms);
         break;
       default:
-        if (!c.price_known) c.score = 0;
-        else if (c.estimated_cost_usd <= eps) c.score = 1.0;
-        else c.score = min_cost < 0 ? 0.0 : min_cost / c.estimated_cost_usd;
+        if (!c.price_known)
+          c.score = 0;
+        else if (c.estimated_cost_usd <= eps)
+          c.score = 1.0;
+        else
+          c.score = min_cost < 0 ? 0.0 : min_cost / c.estimated_cost_usd;
         break;
     }
     c.score = std::clamp(c.score, 0.0, 1.0);
@@ -196,61 +194,64 @@ routing_decision route(const messages::routing_task& task, strategy strat,
 
   std::vector<uint64_t> max_out_of;  // the max_tokens each candidate would be called with
   for (const auto& pc : profile->candidates) {
-    auto price = lookup_price(prices, pc.model);
+    const messages::price_entry* e = find_price(prices, pc.model);
+    const bool known = e && e->price_known;
     candidate c;
     c.model = pc.model;
-    c.provider = !price.entry.provider.empty() ? price.entry.provider
-                 : !pc.provider.empty()        ? pc.provider
-                                               : "unknown";
-    c.endpoint = !price.entry.endpoint.empty() ? price.entry.endpoint : c.provider;
+    c.provider = e && !e->provider.empty() ? e->provider
+                 : !pc.provider.empty()    ? pc.provider
+                                           : "unknown";
+    c.endpoint = e && !e->endpoint.empty() ? e->endpoint : c.provider;
     c.profile = profile->name;
     c.estimated_quality = pc.quality;
     c.estimated_latency_ms = pc.latency_ms;
-    c.price_known = price.known;
-    c.cost_truth = price.truth;
+    c.price_known = known;
+    c.cost_truth = messages::truth::unknown;
 
-    const auto& e = price.entry;
     const uint64_t input = task.estimated_input_tokens;
     uint64_t max_out = task.max_output_tokens;
     bool too_long = false;
-    if (price.known) {
-      if (e.context_tokens > 0 && input >= e.context_tokens) too_long = true;
-      const uint64_t room = e.context_tokens > input ? e.context_tokens - input : 0;
+    if (known) {
+      if (e->context_tokens > 0 && input >= e->context_tokens) too_long = true;
+      const uint64_t room = e->context_tokens > input ? e->context_tokens - input : 0;
       if (max_out == 0) {
-        max_out = e.max_output_tokens > 0 ? e.max_output_tokens : task.estimated_output_tokens;
-        if (e.context_tokens > 0) max_out = std::min(max_out, room);
-      } else if (e.max_output_tokens > 0) {
-        max_out = std::min(max_out, e.max_output_tokens);
+        max_out = e->max_output_tokens > 0 ? e->max_output_tokens : task.estimated_output_tokens;
+        if (e->context_tokens > 0) max_out = std::min(max_out, room);
+      } else if (e->max_output_tokens > 0) {
+        max_out = std::min(max_out, e->max_output_tokens);
       }
-      if (e.context_tokens > 0 && input + max_out > e.context_tokens) too_long = true;
+      if (e->context_tokens > 0 && input + max_out > e->context_tokens) too_long = true;
       messages::usage expected;
       expected.input_tokens = input;
       expected.cached_input_tokens = std::min(task.estimated_cached_input_tokens, input);
       expected.output_tokens = std::min(task.estimated_output_tokens, max_out);
-      auto est = llm_cost(price, expected, messages::truth::calculated);
-      auto worst = worst_case_cost(price, input, max_out);
-      c.estimated_cost_usd = est.usd;
-      c.worst_case_usd = worst.usd;
-      c.cost_truth = est.truth;
+      // The same figures as llm_cost() and worst_case_cost(), without their
+      // basis text: this is the hot path.
+      c.estimated_cost_usd = llm_cost_usd(*e, expected);
+      c.worst_case_usd = worst_case_usd(*e, input, max_out);
+      c.cost_truth = weakest_truth(messages::truth::calculated, e->truth);
     }
     max_out_of.push_back(max_out);
 
     const bool offline = is_offline_endpoint(prices, c.endpoint);
     bool allowed;
-    if (constraints.offline) allowed = offline;
-    else allowed = !offline && (constraints.providers.empty() || contains(constraints.providers, c.provider));
+    if (constraints.offline)
+      allowed = offline;
+    else
+      allowed =
+        !offline && (constraints.providers.empty() || contains(constraints.providers, c.provider));
 
     auto& r = c.reject_reasons;
     if (contains(task.exclude_models, c.model)) r.push_back(reject::already_tried);
     if (!allowed) r.push_back(reject::provider_not_allowed);
-    if (!price.known) r.push_back(reject::price_unknown);
+    if (!known) r.push_back(reject::price_unknown);
     if (too_long) r.push_back(reject::context_too_long);
     if (contains(breakers.open_endpoints, c.endpoint)) r.push_back(reject::circuit_open);
     if (d.constraints.quality && c.estimated_quality + eps < constraints.min_confidence)
       r.push_back(reject::below_quality_floor);
     if (d.constraints.latency && c.estimated_latency_ms > constraints.latency_slo_ms)
       r.push_back(reject::over_latency_slo);
-    if (price.known) {
+    if (known) {
       const double limit = budget_limit(budget, constraints, c.endpoint);
       if (limit >= 0 && c.worst_case_usd > limit + eps) r.push_back(reject::over_budget);
     }
@@ -270,8 +271,9 @@ routing_decision route(const messages::routing_task& task, strategy strat,
   });
   std::vector<candidate> ranked;
   std::vector<uint64_t> ranked_max_out;
+  ranked.reserve(idx.size());
   for (size_t i : idx) {
-    ranked.push_back(d.candidates[i]);
+    ranked.push_back(std::move(d.candidates[i]));
     ranked_max_out.push_back(max_out_of[i]);
   }
   d.candidates = std::move(ranked);
@@ -336,8 +338,7 @@ bool trips_breaker(std::string_view e) {
 namespace {
 
 bool repeatable(std::string_view action) {
-  return action == "downgrade_model" || action == "switch_provider" ||
-         action == "upgrade_profile";
+  return action == "downgrade_model" || action == "switch_provider" || action == "upgrade_profile";
 }
 
 const char* default_action(failure_kind k) {
@@ -376,8 +377,10 @@ fallback_step next_fallback(const routing_decision& decision, std::string_view f
   size_t used = 0;
   for (const auto& t : taken)
     if (t.on == step.on) ++used;
-  if (used < actions.size()) step.action = actions[used];
-  else step.action = repeatable(actions.back()) ? actions.back() : "stop";
+  if (used < actions.size())
+    step.action = actions[used];
+  else
+    step.action = repeatable(actions.back()) ? actions.back() : "stop";
 
   // The failed candidate; models and endpoints already tried are out.
   candidate failed = decision.selected;

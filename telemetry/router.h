@@ -33,7 +33,7 @@ constexpr std::string_view router_version = "casm-router-0.1";
 
 // Reject reasons, in the order they are listed on a candidate.
 namespace reject {
-constexpr const char* already_tried = "ALREADY_TRIED";            // excluded by a fallback
+constexpr const char* already_tried = "ALREADY_TRIED";  // excluded by a fallback
 constexpr const char* provider_not_allowed = "PROVIDER_NOT_ALLOWED";
 constexpr const char* price_unknown = "PRICE_UNKNOWN";
 constexpr const char* context_too_long = "CONTEXT_TOO_LONG";

@@ -13,11 +13,19 @@ using messages::routing_decision;
 
 namespace {
 
-std::string text(const std::string& s) { return codec::display_text(s); }
+std::string text(const std::string& s) {
+  return codec::display_text(s);
+}
 
-double money(double v) { return std::isfinite(v) && v > 0 ? v : 0.0; }
-double unit_interval(double v) { return std::isfinite(v) ? std::clamp(v, 0.0, 1.0) : 0.0; }
-int64_t non_negative(int64_t v) { return v < 0 ? 0 : v; }
+double money(double v) {
+  return std::isfinite(v) && v > 0 ? v : 0.0;
+}
+double unit_interval(double v) {
+  return std::isfinite(v) ? std::clamp(v, 0.0, 1.0) : 0.0;
+}
+int64_t non_negative(int64_t v) {
+  return v < 0 ? 0 : v;
+}
 
 std::string task_type(const std::string& t) {
   static const char* const known[] = {"review",  "fix",        "docgen", "benchmark",
@@ -150,8 +158,8 @@ std::string render_routing_decisions(const artifact_run& run, strategy strat,
      {{"run_id", text(run.run_id)},
       {"template_id", text(run.template_id)},
       {"started_at", text(run.started_at)}}},
-    {"routing_strategy", {{"name", std::string(to_string(strat))},
-                          {"version", std::string(router_version)}}},
+    {"routing_strategy",
+     {{"name", std::string(to_string(strat))}, {"version", std::string(router_version)}}},
     {"constraints",
      {{"budget",
        {{"max_usd_per_run", money(constraints.max_usd_per_run)},
@@ -197,8 +205,11 @@ std::string render_cost_forecast(const cost_forecast_input& in) {
   const double f_llm = f_llm_raw * in.retry_factor * in.safety_margin;
   double f_tools = 0, f_infra = 0;
   json forecast = {
-    {"llm", {{"input_tokens", f_in}, {"output_tokens", f_out}, {"cost_usd", money(f_llm)},
-             {"by_task", by_task}}},
+    {"llm",
+     {{"input_tokens", f_in},
+      {"output_tokens", f_out},
+      {"cost_usd", money(f_llm)},
+      {"by_task", by_task}}},
     {"tools", lines_json(in.forecast_tools, f_tools)},
     {"infra", lines_json(in.forecast_infra, f_infra)},
     {"confidence", unit_interval(in.confidence)},
@@ -230,8 +241,8 @@ std::string render_cost_forecast(const cost_forecast_input& in) {
   double a_tools = 0, a_infra = 0;
   json actual = {
     {"present", in.actual_present},
-    {"llm", {{"input_tokens", a_in}, {"output_tokens", a_out}, {"cost_usd", a_llm},
-             {"by_call", by_call}}},
+    {"llm",
+     {{"input_tokens", a_in}, {"output_tokens", a_out}, {"cost_usd", a_llm}, {"by_call", by_call}}},
     {"tools", lines_json(in.actual_tools, a_tools)},
     {"infra", lines_json(in.actual_infra, a_infra)},
   };
@@ -243,11 +254,12 @@ std::string render_cost_forecast(const cost_forecast_input& in) {
   json metrics = json::array();
   auto metric = [&](const char* name, double count, const std::string& what) {
     if (!(count > 0)) return;
-    metrics.push_back({{"name", name},
-                       {"value", basis_total / count},
-                       {"unit", "USD_per_unit"},
-                       {"basis", {{"count", count},
-                                  {"description", std::string(basis_name) + " total_usd / " + what}}}});
+    metrics.push_back(
+      {{"name", name},
+       {"value", basis_total / count},
+       {"unit", "USD_per_unit"},
+       {"basis",
+        {{"count", count}, {"description", std::string(basis_name) + " total_usd / " + what}}}});
   };
   metric("cost_per_issue_found", static_cast<double>(in.issues_found), "issues found");
   metric("cost_per_issue_fixed", static_cast<double>(in.issues_fixed), "issues fixed");
@@ -257,7 +269,8 @@ std::string render_cost_forecast(const cost_forecast_input& in) {
          "thousands of lines audited");
 
   std::string status = "within_budget";
-  if (in.blocked) status = "blocked";
+  if (in.blocked)
+    status = "blocked";
   else if (in.max_usd_per_run > 0 && in.actual_present && a_total > in.max_usd_per_run)
     status = "actual_over_budget";
   else if (in.max_usd_per_run > 0 && f_total > in.max_usd_per_run)
@@ -273,12 +286,13 @@ std::string render_cost_forecast(const cost_forecast_input& in) {
           << text(in.prices.registry_version) << ".";
   notes.push_back(formula.str());
   if (auto out = left_out(in.decisions); !out.empty())
-    notes.push_back("Left out of the forecast, no candidate could be selected: " +
-                    join(out, "; ") + ".");
+    notes.push_back("Left out of the forecast, no candidate could be selected: " + join(out, "; ") +
+                    ".");
   if (auto unpriced = unpriced_models(in.decisions); !unpriced.empty())
     notes.push_back("Price unknown, never reserved or selected: " + join(unpriced, ", ") + ".");
   if (!unknown_calls.empty())
-    notes.push_back("Cost unknown (counted as 0 here, not a price): " + join(unknown_calls, ", ") + ".");
+    notes.push_back("Cost unknown (counted as 0 here, not a price): " + join(unknown_calls, ", ") +
+                    ".");
   if (in.max_usd_per_run > 0)
     notes.push_back("Budget " + fmt_usd(in.max_usd_per_run) + " USD per run.");
   for (const auto& n : in.notes) notes.push_back(text(n));
@@ -294,9 +308,10 @@ std::string render_cost_forecast(const cost_forecast_input& in) {
   json doc = {
     {"schema_version", "0.1"},
     {"run", run},
-    {"prices", {{"registry_version", text(in.prices.registry_version)},
-                {"currency", "USD"},
-                {"models", models}}},
+    {"prices",
+     {{"registry_version", text(in.prices.registry_version)},
+      {"currency", "USD"},
+      {"models", models}}},
     {"forecast", forecast},
     {"actual", actual},
     {"unit_economics", {{"metrics", metrics}}},

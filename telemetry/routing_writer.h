@@ -72,9 +72,9 @@ struct cost_forecast_input {
   uint64_t loc_audited = 0;
 
   double max_usd_per_run = 0;
-  bool blocked = false;                   // the run was stopped (budget or policy)
+  bool blocked = false;                     // the run was stopped (budget or policy)
   std::string enforcement_action = "none";  // none | downgrade_model | reduce_scope | stop
-  std::vector<std::string> notes;         // appended to the generated notes
+  std::vector<std::string> notes;           // appended to the generated notes
 };
 
 std::string render_cost_forecast(const cost_forecast_input& in);

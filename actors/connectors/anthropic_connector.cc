@@ -41,7 +41,8 @@ void anthropic_read_reply(const std::string& body, messages::model_reply& reply)
   if (doc.is_discarded() || !doc.is_object()) return malformed(reply, "not a JSON object");
   if (auto t = doc.find("type"); t != doc.end() && t->is_string() && *t == "error")
     return malformed(reply, "an error object with a success status");
-  if (auto m = doc.find("model"); m != doc.end() && m->is_string()) reply.model = m->get<std::string>();
+  if (auto m = doc.find("model"); m != doc.end() && m->is_string())
+    reply.model = m->get<std::string>();
 
   if (auto u = doc.find("usage"); u != doc.end() && u->is_object()) {
     uint64_t in = 0, out = 0, read = 0, write = 0;
@@ -63,7 +64,8 @@ void anthropic_read_reply(const std::string& body, messages::model_reply& reply)
   for (const auto& block : *content) {
     if (!block.is_object()) return malformed(reply, "a content block is not an object");
     auto type = block.find("type");
-    if (type == block.end() || !type->is_string()) return malformed(reply, "a content block has no type");
+    if (type == block.end() || !type->is_string())
+      return malformed(reply, "a content block has no type");
     if (*type != "text") continue;  // thinking, tool_use, ...
     auto t = block.find("text");
     if (t == block.end() || !t->is_string()) return malformed(reply, "a text block has no text");

@@ -37,7 +37,7 @@ std::string strip_slashes(std::string url) {
 }
 
 struct outcome {
-  std::string kind;   // model_error::*
+  std::string kind;  // model_error::*
   bool retryable = false;
 };
 
@@ -215,7 +215,8 @@ model_reply call_model(const model_request& original, const connector_config& cf
     reply.error_kind = o.kind;
     std::string line = prefix + o.kind;
     if (reply.http_status) line += " (HTTP " + std::to_string(reply.http_status) + ")";
-    if (reply.retry_after_ms >= 0) line += ", retry-after " + std::to_string(reply.retry_after_ms) + " ms";
+    if (reply.retry_after_ms >= 0)
+      line += ", retry-after " + std::to_string(reply.retry_after_ms) + " ms";
 
     if (!o.retryable || attempt >= max_attempts) {
       reply.attempt_log.push_back(line);

@@ -89,8 +89,9 @@ http_response http_post(const http_request& req) {
   curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, req.timeout_ms)));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::max<int64_t>(1, std::min(req.connect_timeout_ms, req.timeout_ms))));
+  curl_easy_setopt(
+    h, CURLOPT_CONNECTTIMEOUT_MS,
+    static_cast<long>(std::max<int64_t>(1, std::min(req.connect_timeout_ms, req.timeout_ms))));
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -100,7 +101,12 @@ http_response http_post(const http_request& req) {
   const CURLcode rc = curl_easy_perform(h);
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out.status);
   if (rc == CURLE_OK) return out;
-  out.result = rc == CURLE_OPERATION_TIMEDOUT ? transport::timeout : transport::network;
+  // A timeout before the connection was made is a network failure: nothing
+  // was sent, so nothing was billed, and a retry is safe.
+  curl_off_t connected_us = 0;
+  curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
+  out.result =
+    rc == CURLE_OPERATION_TIMEDOUT && connected_us > 0 ? transport::timeout : transport::network;
   if (body.overflow)
     out.error = "response larger than " + std::to_string(req.max_response_bytes) + " bytes";
   else

@@ -25,6 +25,9 @@ struct http_request {
   size_t max_response_bytes = 16u << 20;
 };
 
+// timeout: connected, but no complete reply in time (the request may have
+// been processed and billed). network: nothing exchanged (DNS, connect,
+// connect timeout, reset), or a reply larger than the limit.
 enum class transport { ok, timeout, network };
 
 struct http_response {
@@ -32,7 +35,7 @@ struct http_response {
   long status = 0;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
-  std::string error;  // when result != ok
+  std::string error;                                         // when result != ok
 
   // The last value of a header (name lower-case), or "".
   std::string header(std::string_view name) const;

@@ -39,11 +39,13 @@ http_request openai_request(const messages::model_request& req,
 void openai_read_reply(const std::string& body, messages::model_reply& reply) {
   json doc = json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return malformed(reply, "not a JSON object");
-  if (auto m = doc.find("model"); m != doc.end() && m->is_string()) reply.model = m->get<std::string>();
+  if (auto m = doc.find("model"); m != doc.end() && m->is_string())
+    reply.model = m->get<std::string>();
 
   if (auto u = doc.find("usage"); u != doc.end() && u->is_object()) {
     uint64_t prompt = 0, completion = 0, cached = 0, hit = 0;
-    if (!read_token_count(*u, "prompt_tokens", prompt) || !read_token_count(*u, "completion_tokens", completion) ||
+    if (!read_token_count(*u, "prompt_tokens", prompt) ||
+        !read_token_count(*u, "completion_tokens", completion) ||
         !read_token_count(*u, "prompt_cache_hit_tokens", hit))
       return malformed(reply, "usage counts are not non-negative integers");
     if (auto d = u->find("prompt_tokens_details"); d != u->end() && d->is_object())
@@ -69,7 +71,8 @@ void openai_read_reply(const std::string& body, messages::model_reply& reply) {
   auto content = message->find("content");
   if (content != message->end() && !content->is_null() && !content->is_string())
     return malformed(reply, "content is neither a string nor null");
-  if (content != message->end() && content->is_string()) reply.content = content->get<std::string>();
+  if (content != message->end() && content->is_string())
+    reply.content = content->get<std::string>();
 
   if (reply.finish_reason == "length") {
     reply.ok = false;

@@ -27,12 +27,12 @@ constexpr const char* unknown = "unknown";        // no price, or no usage: neve
 // A connector endpoint: how to reach a provider. Keys are read from the
 // environment at call time, by the name held here, and never stored.
 struct provider_entry {
-  std::string name;               // openai | anthropic | kimi | deepseek | offline
-  std::string api;                // openai_chat | anthropic_messages | offline
-  std::string base_url;           // the default; base_url_env overrides it
-  std::string base_url_env;       // e.g. OPENAI_BASE_URL
-  std::string api_key_env;        // e.g. OPENAI_API_KEY (the NAME, never the key)
-  std::string max_tokens_field;   // OpenAI-compatible: max_tokens | max_completion_tokens
+  std::string name;              // openai | anthropic | kimi | deepseek | offline
+  std::string api;               // openai_chat | anthropic_messages | offline
+  std::string base_url;          // the default; base_url_env overrides it
+  std::string base_url_env;      // e.g. OPENAI_BASE_URL
+  std::string api_key_env;       // e.g. OPENAI_API_KEY (the NAME, never the key)
+  std::string max_tokens_field;  // OpenAI-compatible: max_tokens | max_completion_tokens
 };
 
 // One model's prices, in USD per million tokens. Prices are config, not truth:
@@ -48,8 +48,8 @@ struct price_entry {
   double price_cache_write_per_1m = 0;  // Anthropic cache creation; defaults to price_in
   uint64_t context_tokens = 0;
   uint64_t max_output_tokens = 0;
-  std::string source;    // the pricing page
-  std::string verified;  // YYYY-MM-DD
+  std::string source;                     // the pricing page
+  std::string verified;                   // YYYY-MM-DD
   std::string truth = truth::calculated;  // "simulated" for the offline provider
 };
 
@@ -97,7 +97,8 @@ struct cost_figure {
 // cost_forecast.json's details, plus its truth label.
 struct cost_line {
   std::string name;
-  std::string unit;  // tools: seconds | minutes | runs | requests; infra: seconds | minutes | requests | gb_month
+  // tools: seconds | minutes | runs | requests; infra: seconds | minutes | requests | gb_month
+  std::string unit;
   double quantity = 0;
   double unit_cost_usd = 0;
   double cost_usd = 0;
@@ -109,7 +110,7 @@ struct routing_task {
   std::string task_id;
   std::string task_type;  // review | fix | docgen | benchmark | redteam | cost_audit | other
   std::string stage;
-  std::string profile;    // cheap | code_mid | reasoning_low | reasoning_high
+  std::string profile;                         // cheap | code_mid | reasoning_low | reasoning_high
   uint64_t estimated_input_tokens = 0;         // the known prompt size
   uint64_t estimated_cached_input_tokens = 0;  // part of it expected from the cache
   uint64_t estimated_output_tokens = 0;        // expected
@@ -123,8 +124,8 @@ struct routing_constraints {
   double max_usd_per_task_default = 0;  // 0 = no cap
   int64_t latency_slo_ms = 0;           // 0 = none
   double min_confidence = 0.7;
-  std::vector<std::string> providers;   // empty: every provider but the offline one
-  bool offline = false;                 // only other/casm-offline; never implied
+  std::vector<std::string> providers;  // empty: every provider but the offline one
+  bool offline = false;                // only other/casm-offline; never implied
   std::vector<fallback_rule> fallbacks;
 };
 
@@ -217,8 +218,7 @@ CASM_JSON(usage, input_tokens, cached_input_tokens, cache_creation_tokens, outpu
 CASM_JSON(cost_figure, usd, truth, basis)
 CASM_JSON(cost_line, name, unit, quantity, unit_cost_usd, cost_usd, truth)
 CASM_JSON(routing_task, task_id, task_type, stage, profile, estimated_input_tokens,
-          estimated_cached_input_tokens, estimated_output_tokens, max_output_tokens,
-          exclude_models)
+          estimated_cached_input_tokens, estimated_output_tokens, max_output_tokens, exclude_models)
 CASM_JSON(routing_constraints, max_usd_per_run, max_usd_per_task_default, latency_slo_ms,
           min_confidence, providers, offline, fallbacks)
 CASM_JSON(endpoint_budget, endpoint, remaining_usd)

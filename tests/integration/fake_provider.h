@@ -7,6 +7,8 @@
 // compiles only *_test.cc beside the harness.
 #pragma once
 
+// 64 clients connect at once; httplib's default backlog of 5 would drop SYNs.
+#define CPPHTTPLIB_LISTEN_BACKLOG 128
 #include <httplib.h>
 
 #include <atomic>
@@ -40,8 +42,11 @@ struct fake_step {
 
   static fake_step ok() { return {}; }
   static fake_step rate_limited(const std::string& retry_after) {
-    return {fake_kind::status, 429, R"({"error":{"message":"Rate limit reached","type":"rate_limit"}})",
-            {{"Retry-After", retry_after}}, 0};
+    return {fake_kind::status,
+            429,
+            R"({"error":{"message":"Rate limit reached","type":"rate_limit"}})",
+            {{"Retry-After", retry_after}},
+            0};
   }
   static fake_step server_error(int status = 500) {
     return {fake_kind::status, status, R"({"error":{"message":"internal error"}})", {}, 0};
@@ -56,8 +61,9 @@ struct fake_step {
 };
 
 struct fake_usage {
-  uint64_t input = 1200;  // OpenAI prompt_tokens (cached included) / Anthropic input_tokens (uncached)
-  uint64_t cached = 200;  // cached_tokens / cache_read_input_tokens
+  uint64_t input =
+    1200;  // OpenAI prompt_tokens (cached included) / Anthropic input_tokens (uncached)
+  uint64_t cached = 200;        // cached_tokens / cache_read_input_tokens
   uint64_t cache_creation = 0;  // Anthropic only
   uint64_t output = 300;
 };
@@ -74,12 +80,10 @@ class fake_provider {
 public:
   fake_provider() {
     server_.new_task_queue = [] { return new httplib::ThreadPool(72); };
-    server_.Post("/v1/chat/completions", [this](const httplib::Request& q, httplib::Response& r) {
-      handle(q, r, false);
-    });
-    server_.Post("/v1/messages", [this](const httplib::Request& q, httplib::Response& r) {
-      handle(q, r, true);
-    });
+    server_.Post("/v1/chat/completions",
+                 [this](const httplib::Request& q, httplib::Response& r) { handle(q, r, false); });
+    server_.Post("/v1/messages",
+                 [this](const httplib::Request& q, httplib::Response& r) { handle(q, r, true); });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
@@ -115,19 +119,18 @@ public:
 private:
   static std::string openai_reply(const std::string& model, const nlohmann::json& content,
                                   const std::string& finish, const fake_usage& u) {
-    nlohmann::json j = {
-      {"id", "chatcmpl-fake"},
-      {"object", "chat.completion"},
-      {"model", model},
-      {"choices",
-       {{{"index", 0},
-         {"message", {{"role", "assistant"}, {"content", content}}},
-         {"finish_reason", finish}}}},
-      {"usage",
-       {{"prompt_tokens", u.input},
-        {"completion_tokens", u.output},
-        {"total_tokens", u.input + u.output},
-        {"prompt_tokens_details", {{"cached_tokens", u.cached}}}}}};
+    nlohmann::json j = {{"id", "chatcmpl-fake"},
+                        {"object", "chat.completion"},
+                        {"model", model},
+                        {"choices",
+                         {{{"index", 0},
+                           {"message", {{"role", "assistant"}, {"content", content}}},
+                           {"finish_reason", finish}}}},
+                        {"usage",
+                         {{"prompt_tokens", u.input},
+                          {"completion_tokens", u.output},
+                          {"total_tokens", u.input + u.output},
+                          {"prompt_tokens_details", {{"cached_tokens", u.cached}}}}}};
     return j.dump();
   }
   static std::string anthropic_reply(const std::string& model, bool text, const std::string& stop,
@@ -151,7 +154,8 @@ private:
 
   void handle(const httplib::Request& q, httplib::Response& r, bool anthropic) {
     const int now = ++concurrent_;
-    for (int seen = max_concurrent_.load(); now > seen && !max_concurrent_.compare_exchange_weak(seen, now);) {
+    for (int seen = max_concurrent_.load();
+         now > seen && !max_concurrent_.compare_exchange_weak(seen, now);) {
     }
     fake_request rec;
     rec.path = q.path;

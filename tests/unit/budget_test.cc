@@ -111,7 +111,7 @@ TEST(budget, reconcile_releases_the_difference_once) {
   EXPECT_EQ(rec.overrun_usd, 0);
   EXPECT_NEAR(ledger.run("r1").spent_usd, 0.25, 1e-9);
   EXPECT_EQ(ledger.run("r1").reserved_usd, 0);
-  EXPECT_TRUE(ledger.reserve(req(0.30)).granted);  // the released money is back
+  EXPECT_TRUE(ledger.reserve(req(0.30)).granted);      // the released money is back
   EXPECT_FALSE(ledger.reconcile(a.held.id, 0.25).ok);  // not twice
   EXPECT_FALSE(ledger.reconcile(999, 0).ok);
 
@@ -180,7 +180,8 @@ TEST(budget, property_64_threads_never_exceed_any_cap) {
       std::mt19937_64 rng(1000 + t);
       std::uniform_real_distribution<double> worst(0.001, 0.05), share(0.0, 1.0);
       for (int i = 0; i < 200; ++i) {
-        auto r = req(worst(rng), (rng() & 1) ? "r1" : "r2", (rng() % 3 == 0) ? "anthropic" : "openai");
+        auto r =
+          req(worst(rng), (rng() & 1) ? "r1" : "r2", (rng() % 3 == 0) ? "anthropic" : "openai");
         auto reply = ledger.reserve(r);
         if (!reply.granted) {
           refused.fetch_add(1);
@@ -207,8 +208,8 @@ TEST(budget, property_64_threads_never_exceed_any_cap) {
   EXPECT_LE(ledger.run("r2").spent_usd, run_cap);
   EXPECT_LE(ledger.fleet().spent_usd, fleet_cap);
   EXPECT_LE(ledger.provider_day("openai", "2025-07-15").spent_usd, openai_day_cap);
-  EXPECT_NEAR(ledger.fleet().spent_usd,
-              ledger.run("r1").spent_usd + ledger.run("r2").spent_usd, 1e-9);
+  EXPECT_NEAR(ledger.fleet().spent_usd, ledger.run("r1").spent_usd + ledger.run("r2").spent_usd,
+              1e-9);
 }
 
 }  // namespace

@@ -53,7 +53,8 @@ TEST(cost, anthropic_usage_with_cache_reads_and_writes_exact) {
   const auto reg = test::shipped_registry();
   // input_tokens 1000 + cache_read 2000 + cache_creation 3000, 500 out, on
   // claude-sonnet-4 (3 in, 0.30 read, 3.75 write, 15 out).
-  auto c = llm_cost(lookup_price(reg, "claude-sonnet-4-20250514"), make_usage(6000, 2000, 3000, 500));
+  auto c =
+    llm_cost(lookup_price(reg, "claude-sonnet-4-20250514"), make_usage(6000, 2000, 3000, 500));
   EXPECT_NEAR(c.usd, (1000 * 3.0 + 2000 * 0.30 + 3000 * 3.75 + 500 * 15.0) / 1e6, 1e-15);
   EXPECT_NEAR(c.usd, 0.02235, 1e-12);
 }

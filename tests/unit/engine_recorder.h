@@ -4,6 +4,7 @@
 // before it is delivered). Header-only; test and bench support, not product.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -44,10 +45,10 @@ struct fake_agents {
 };
 
 // Which outstanding request is answered next: an index into `pending`.
-using answer_order = std::function<size_t(const std::vector<output>& pending)>;
+using answer_order = std::function<size_t(const std::deque<output>& pending)>;
 
-inline size_t oldest_first(const std::vector<output>&) { return 0; }
-inline size_t newest_first(const std::vector<output>& pending) { return pending.size() - 1; }
+inline size_t oldest_first(const std::deque<output>&) { return 0; }
+inline size_t newest_first(const std::deque<output>& pending) { return pending.size() - 1; }
 
 // Records: {"seq", "kind", "type", "payload"}, starting with config.pinned.
 inline std::vector<json> record_run(const run_start& start, const fake_agents& agents,
@@ -60,7 +61,7 @@ inline std::vector<json> record_run(const run_start& start, const fake_agents& a
   add("meta", "config.pinned", {{"casm_version", "test"}, {"template_id", start.template_id}});
   add("input", "run.started", json(start));
   workflow::workflow_engine engine;
-  std::vector<output> pending;
+  std::deque<output> pending;
   std::optional<hitl_request> asked;
   bool paused = false;
   auto record = [&](std::vector<output> outs) {
@@ -147,10 +148,11 @@ inline std::string hex_of(uint64_t n, size_t width) {
   return out;
 }
 
-// Agents for `files` files src/f<i>.py. Every file has trailing whitespace on
-// line 2 (a fix), every seventh a secret on line 5; the fixer and validator
-// succeed, the validation command took 0.137 s.
-inline fake_agents audit_agents(size_t files) {
+// Agents for `files` files src/f<i>.py. Every `finding_every`th file has
+// trailing whitespace on line 2 (a fix), and a sixteenth of those a secret on
+// line 5; the gate passes the patch, the fixer and validator succeed, the
+// validation command took 0.137 s.
+inline fake_agents audit_agents(size_t files, size_t finding_every = 1) {
   fake_agents a;
   a.ingest = [files](const ingest_request& q) {
     ingest_result r;
@@ -172,7 +174,7 @@ inline fake_agents audit_agents(size_t files) {
     r.file_count = r.files.size();
     return r;
   };
-  a.review = [](const review_request& q) {
+  a.review = [finding_every](const review_request& q) {
     review_result r;
     r.call_id = q.call_id;
     r.shard = q.shard;
@@ -180,6 +182,7 @@ inline fake_agents audit_agents(size_t files) {
     for (const auto& f : q.files) {
       ++r.files_scanned;
       r.bytes_scanned += f.size;
+      if (std::stoul(f.path.substr(5)) % finding_every != 0) continue;
       finding w;
       w.rule_id = "whitespace.trailing";
       w.family = "whitespace";

@@ -71,10 +71,10 @@ TEST(prices, shipped_registry_is_complete) {
   EXPECT_FALSE(reg.registry_version.empty());
   EXPECT_EQ(reg.currency, "USD");
   EXPECT_EQ(reg.prices_as_of, "2025-07-15");
-  for (const char* m : {"gpt-4o-mini", "gpt-4.1-mini", "gpt-4.1", "o4-mini",
-                        "claude-3-5-haiku-20241022", "claude-sonnet-4-20250514",
-                        "claude-opus-4-20250514", "kimi-k2-0711-preview", "deepseek-chat",
-                        "casm-offline"}) {
+  for (const char* m :
+       {"gpt-4o-mini", "gpt-4.1-mini", "gpt-4.1", "o4-mini", "claude-3-5-haiku-20241022",
+        "claude-sonnet-4-20250514", "claude-opus-4-20250514", "kimi-k2-0711-preview",
+        "deepseek-chat", "casm-offline"}) {
     auto p = lookup_price(reg, m);
     EXPECT_TRUE(p.known) << m;
     EXPECT_FALSE(p.entry.source.empty()) << m;
@@ -114,7 +114,7 @@ TEST(prices, parses_the_mini_registry_with_defaults) {
   ASSERT_TRUE(parse_price_registry("p.yaml", mini, reg, errors));
   auto p = lookup_price(reg, "m-small");
   ASSERT_TRUE(p.known);
-  EXPECT_EQ(p.entry.endpoint, "openai");  // defaults to the provider
+  EXPECT_EQ(p.entry.endpoint, "openai");                    // defaults to the provider
   EXPECT_DOUBLE_EQ(p.entry.price_cache_write_per_1m, 1.0);  // defaults to the input price
   auto offline = lookup_price(reg, "casm-offline");
   EXPECT_DOUBLE_EQ(offline.entry.price_cache_read_per_1m, 0);
@@ -137,7 +137,8 @@ TEST(prices, unknown_model_is_unknown_not_zero) {
 TEST(prices, unknown_key_has_its_position) {
   auto errs = errors_of(replace(mini, "    price_out_per_1m: 2.0", "    price_ot_per_1m: 2.0"));
   ASSERT_FALSE(errs.empty());
-  EXPECT_EQ(errs[0].rfind("p.yaml:14:5: unknown key 'models[0].price_ot_per_1m'", 0), 0u) << errs[0];
+  EXPECT_EQ(errs[0].rfind("p.yaml:14:5: unknown key 'models[0].price_ot_per_1m'", 0), 0u)
+    << errs[0];
 }
 
 TEST(prices, bad_values_have_their_positions) {
@@ -151,11 +152,13 @@ TEST(prices, bad_values_have_their_positions) {
 
   errs = errors_of(replace(mini, "verified: \"2025-07-15\"", "verified: \"15/07/2025\""));
   ASSERT_EQ(errs.size(), 1u);
-  EXPECT_EQ(errs[0], "p.yaml:19:15: 'models[0].verified' must be a date YYYY-MM-DD, not '15/07/2025'");
+  EXPECT_EQ(errs[0],
+            "p.yaml:19:15: 'models[0].verified' must be a date YYYY-MM-DD, not '15/07/2025'");
 
   errs = errors_of(replace(mini, "{model: m-small, quality: 0.9", "{model: m-small, quality: 1.5"));
   ASSERT_EQ(errs.size(), 1u);
-  EXPECT_NE(errs[0].find("'profiles[3].candidates[0].quality' is 1.5, outside [0, 1]"), std::string::npos);
+  EXPECT_NE(errs[0].find("'profiles[3].candidates[0].quality' is 1.5, outside [0, 1]"),
+            std::string::npos);
 }
 
 TEST(prices, semantic_errors) {
@@ -172,7 +175,10 @@ TEST(prices, semantic_errors) {
   EXPECT_NE(errs[0].find("give both price_in_per_1m and price_out_per_1m, or neither"),
             std::string::npos);
 
-  errs = errors_of(replace(mini, "  - name: reasoning_high\n    candidates: [{model: m-small, quality: 0.9, latency_ms: 100}]\n", ""));
+  errs = errors_of(replace(
+    mini,
+    "  - name: reasoning_high\n    candidates: [{model: m-small, quality: 0.9, latency_ms: 100}]\n",
+    ""));
   ASSERT_EQ(errs.size(), 1u);
   EXPECT_NE(errs[0].find("missing profile 'reasoning_high'"), std::string::npos);
 
@@ -218,7 +224,9 @@ profiles:
   EXPECT_EQ(find_profile(reg.profiles, "code_mid")->candidates[0].model, "m-small");
 
   // A later override can price the unknown model.
-  ASSERT_TRUE(merge_price_override("o2.yaml", "models:\n  - {model: m-new, price_in_per_1m: 1, price_out_per_1m: 1}\n", reg, errors));
+  ASSERT_TRUE(merge_price_override(
+    "o2.yaml", "models:\n  - {model: m-new, price_in_per_1m: 1, price_out_per_1m: 1}\n", reg,
+    errors));
   EXPECT_TRUE(lookup_price(reg, "m-new").known);
   EXPECT_EQ(lookup_price(reg, "m-new").truth, "calculated");
   EXPECT_EQ(reg.registry_version, "t1+mine+override");
@@ -229,7 +237,10 @@ TEST(prices, bad_override_leaves_the_registry_unchanged) {
   std::vector<config_error> errors;
   ASSERT_TRUE(parse_price_registry("p.yaml", mini, reg, errors));
   const auto before = nlohmann::json(reg).dump();
-  EXPECT_FALSE(merge_price_override("o.yaml", "models:\n  - model: m-small\n    price_in_per_1m: 5\n  - model: x\n    price_in_per_1m: 1\n", reg, errors));
+  EXPECT_FALSE(merge_price_override(
+    "o.yaml",
+    "models:\n  - model: m-small\n    price_in_per_1m: 5\n  - model: x\n    price_in_per_1m: 1\n",
+    reg, errors));
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].to_string(), "o.yaml:4:5: new model 'x' needs 'provider'");
   EXPECT_EQ(nlohmann::json(reg).dump(), before);

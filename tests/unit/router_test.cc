@@ -13,8 +13,8 @@
 namespace casm::telemetry {
 namespace {
 
-using messages::budget_view;
 using messages::breaker_view;
+using messages::budget_view;
 using messages::candidate;
 using messages::routing_constraints;
 using messages::routing_decision;
@@ -103,11 +103,19 @@ TEST_F(router, over_budget_at_every_level) {
   EXPECT_EQ(find(d, "claude-sonnet-4-20250514").reject_reasons,
             std::vector<std::string>{reject::over_budget});
 
+  // The worst case decides, not the expected cost: o4-mini's 0.0308 would
+  // fit 0.035, its reservation of 0.0396 does not.
+  budget.run_remaining_usd = 0.035;
+  EXPECT_FALSE(decide().has_selection);
+  EXPECT_EQ(find(decide(), "o4-mini").reject_reasons,
+            std::vector<std::string>{reject::over_budget});
+
   budget.run_remaining_usd = 0.03;  // nothing fits: the task is unaffordable
   d = decide();
   EXPECT_FALSE(d.has_selection);
-  EXPECT_EQ(d.reason_codes, (std::vector<std::string>{"NO_ELIGIBLE_CANDIDATE", "NO_CANDIDATE_AFFORDABLE",
-                                                      "REJECTED_PROVIDER_NOT_ALLOWED", "REJECTED_OVER_BUDGET"}));
+  EXPECT_EQ(d.reason_codes,
+            (std::vector<std::string>{"NO_ELIGIBLE_CANDIDATE", "NO_CANDIDATE_AFFORDABLE",
+                                      "REJECTED_PROVIDER_NOT_ALLOWED", "REJECTED_OVER_BUDGET"}));
 
   budget = {};
   budget.provider_day.push_back({"openai", 0.01});
@@ -148,7 +156,8 @@ TEST_F(router, provider_filter_and_offline) {
   constraints.providers = {"anthropic"};
   auto d = decide();
   EXPECT_EQ(d.selected.model, "claude-sonnet-4-20250514");
-  EXPECT_EQ(find(d, "o4-mini").reject_reasons, std::vector<std::string>{reject::provider_not_allowed});
+  EXPECT_EQ(find(d, "o4-mini").reject_reasons,
+            std::vector<std::string>{reject::provider_not_allowed});
 
   // "other" admits DeepSeek, never the offline provider.
   constraints.providers = {"other"};
@@ -167,7 +176,8 @@ TEST_F(router, provider_filter_and_offline) {
   EXPECT_EQ(d.selected.cost_truth, "simulated");
   EXPECT_EQ(d.selected.estimated_cost_usd, 0);
   EXPECT_EQ(d.reason_codes[1], "OFFLINE_PROVIDER");
-  EXPECT_EQ(find(d, "o4-mini").reject_reasons, std::vector<std::string>{reject::provider_not_allowed});
+  EXPECT_EQ(find(d, "o4-mini").reject_reasons,
+            std::vector<std::string>{reject::provider_not_allowed});
 }
 
 TEST_F(router, circuit_latency_context_and_already_tried) {
@@ -185,10 +195,12 @@ TEST_F(router, circuit_latency_context_and_already_tried) {
   constraints.latency_slo_ms = 0;
 
   auto big = test::make_task("t2", "code_mid", 150000, 2000, 4000);
-  d = route(big, strategy::cost_aware_quality_floor, reg, reg.profiles, budget, breakers, constraints);
+  d = route(big, strategy::cost_aware_quality_floor, reg, reg.profiles, budget, breakers,
+            constraints);
   EXPECT_EQ(d.selected.model, "gpt-4.1-mini");
   EXPECT_NEAR(d.selected.estimated_cost_usd, 0.0632, 1e-12);
-  EXPECT_EQ(find(d, "deepseek-chat").reject_reasons, std::vector<std::string>{reject::context_too_long});
+  EXPECT_EQ(find(d, "deepseek-chat").reject_reasons,
+            std::vector<std::string>{reject::context_too_long});
   EXPECT_EQ(find(d, "kimi-k2-0711-preview").reject_reasons,
             std::vector<std::string>{reject::context_too_long});
 
@@ -228,10 +240,11 @@ TEST_F(router, ties_break_deterministically) {
     e.max_output_tokens = 1000;
     r.models.push_back(e);
   }
-  messages::model_profile p{"cheap", {{"b-model", "", 0.8, 100}, {"z-model", "", 0.8, 100},
-                                      {"a-model", "", 0.8, 100}}};
+  messages::model_profile p{
+    "cheap", {{"b-model", "", 0.8, 100}, {"z-model", "", 0.8, 100}, {"a-model", "", 0.8, 100}}};
   auto t = test::make_task("t", "cheap", 1000, 100, 200);
-  std::vector<std::string> expected = {"z-model", "a-model", "b-model"};  // anthropic < openai, then model
+  std::vector<std::string> expected = {"z-model", "a-model",
+                                       "b-model"};  // anthropic < openai, then model
   for (int i = 0; i < 6; ++i) {
     std::next_permutation(p.candidates.begin(), p.candidates.end(),
                           [](const auto& a, const auto& b) { return a.model < b.model; });
@@ -248,16 +261,16 @@ TEST_F(router, same_inputs_same_decision) {
   const auto a = nlohmann::json(decide()).dump();
   std::vector<messages::model_profile> reversed = reg.profiles;
   for (auto& p : reversed) std::reverse(p.candidates.begin(), p.candidates.end());
-  const auto b = nlohmann::json(
-                   route(task, strategy::cost_aware_quality_floor, reg, reversed, budget, breakers,
-                         constraints))
+  const auto b = nlohmann::json(route(task, strategy::cost_aware_quality_floor, reg, reversed,
+                                      budget, breakers, constraints))
                    .dump();
   EXPECT_EQ(a, b);
 }
 
 TEST(router_fallbacks, failure_kinds_of_connector_errors) {
   EXPECT_EQ(failure_of("timeout"), failure_kind::timeout);
-  for (const char* e : {"rate_limited", "server_error", "network_error", "auth_error", "malformed_response"}) {
+  for (const char* e :
+       {"rate_limited", "server_error", "network_error", "auth_error", "malformed_response"}) {
     EXPECT_EQ(failure_of(e), failure_kind::provider_error) << e;
     EXPECT_TRUE(trips_breaker(e)) << e;
   }
@@ -345,7 +358,8 @@ TEST(circuit_breaker, opens_cools_down_and_probes) {
   EXPECT_TRUE(b.allow("anthropic", 500));  // one breaker per endpoint
 
   EXPECT_EQ(b.state("openai", 1002), breaker_state::half_open);
-  EXPECT_TRUE(b.view(1002).open_endpoints.empty());  // the router may pick it: that call is the probe
+  EXPECT_TRUE(
+    b.view(1002).open_endpoints.empty());  // the router may pick it: that call is the probe
   EXPECT_TRUE(b.allow("openai", 1002));
   EXPECT_FALSE(b.allow("openai", 1003));  // one probe at a time
   EXPECT_EQ(b.view(1003).open_endpoints, std::vector<std::string>{"openai"});

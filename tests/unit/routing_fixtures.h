@@ -57,8 +57,8 @@ inline std::string schema_errors(const std::string& json_text, const std::string
     "sys.exit(1 if errs else 0)\n";
   const auto script_file = dir.path() / "check.py";
   spit(script_file, script);
-  const std::string cmd = "/usr/bin/python3 " + script_file.string() + " " + schema + " " +
-                          doc.string() + " 2>&1";
+  const std::string cmd =
+    "/usr/bin/python3 " + script_file.string() + " " + schema + " " + doc.string() + " 2>&1";
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return "could not run /usr/bin/python3";

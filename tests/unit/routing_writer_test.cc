@@ -40,8 +40,8 @@ struct fixture {
     std::vector<messages::model_profile> profiles = reg.profiles;
     profiles[0].candidates.push_back({"gpt-9", "openai", 0.9, 100});  // unpriced
     for (const auto& t : {review, fix, deep})
-      decisions.push_back(route(t, strategy::cost_aware_quality_floor, reg, profiles, budget,
-                                breakers, constraints));
+      decisions.push_back(
+        route(t, strategy::cost_aware_quality_floor, reg, profiles, budget, breakers, constraints));
     auto docs = test::make_task("docgen-1", "cheap", 3000, 800, 1000);
     docs.task_type = "docgen";
     decisions.push_back(route(docs, strategy::cost_aware_quality_floor, reg, profiles, budget,
@@ -59,7 +59,8 @@ TEST(routing_writer, routing_decisions_validate_and_name_the_unaffordable_task) 
   ASSERT_EQ(doc["tasks"].size(), 3u);
   for (const auto& t : doc["tasks"]) EXPECT_NE(t["task_id"], "review-deep");
   const std::string notes = doc["summary"]["notes"];
-  EXPECT_NE(notes.find("review-deep (NO_ELIGIBLE_CANDIDATE, NO_CANDIDATE_AFFORDABLE"), std::string::npos)
+  EXPECT_NE(notes.find("review-deep (NO_ELIGIBLE_CANDIDATE, NO_CANDIDATE_AFFORDABLE"),
+            std::string::npos)
     << notes;
   EXPECT_NE(notes.find("gpt-9"), std::string::npos);
   EXPECT_EQ(doc["routing_strategy"]["version"], std::string(router_version));
@@ -82,12 +83,12 @@ TEST(routing_writer, routing_decisions_validate_and_name_the_unaffordable_task) 
 
 TEST(routing_writer, the_validator_catches_a_schema_violation) {
   fixture f;
-  auto doc = json::parse(render_routing_decisions(sample_run(), strategy::quality_first,
-                                                  f.constraints, f.decisions));
+  auto doc = json::parse(
+    render_routing_decisions(sample_run(), strategy::quality_first, f.constraints, f.decisions));
   doc["tasks"][0]["selected"]["truth"] = "calculated";  // truth labels are not allowed here
   EXPECT_NE(test::schema_errors(doc.dump(), "routing_decisions.schema.json"), "");
-  doc = json::parse(render_routing_decisions(sample_run(), strategy::quality_first, f.constraints,
-                                             f.decisions));
+  doc = json::parse(
+    render_routing_decisions(sample_run(), strategy::quality_first, f.constraints, f.decisions));
   doc["tasks"][0]["selected"]["provider"] = "deepseek";  // not in the provider enumeration
   EXPECT_NE(test::schema_errors(doc.dump(), "routing_decisions.schema.json"), "");
 }
@@ -100,7 +101,8 @@ TEST(routing_writer, offline_run_validates) {
   std::vector<messages::routing_decision> ds = {
     route(test::make_task("review-1", "reasoning_low", 1000, 100, 200), strategy::budget_first,
           f.reg, f.reg.profiles, budget, breakers, f.constraints)};
-  const auto text = render_routing_decisions(sample_run(), strategy::budget_first, f.constraints, ds);
+  const auto text =
+    render_routing_decisions(sample_run(), strategy::budget_first, f.constraints, ds);
   EXPECT_EQ(test::schema_errors(text, "routing_decisions.schema.json"), "");
   auto doc = json::parse(text);
   EXPECT_EQ(doc["tasks"][0]["selected"]["provider"], "other");
@@ -153,8 +155,8 @@ TEST(routing_writer, cost_forecast_validates_with_r_and_s_on_the_forecast_only) 
   EXPECT_EQ(doc["budget"]["status"], "within_budget");
   ASSERT_EQ(doc["unit_economics"]["metrics"].size(), 2u);
   EXPECT_EQ(doc["unit_economics"]["metrics"][0]["name"], "cost_per_issue_found");
-  EXPECT_NEAR(doc["unit_economics"]["metrics"][0]["value"].get<double>(),
-              (call_cost + 0.024) / 4, 1e-15);
+  EXPECT_NEAR(doc["unit_economics"]["metrics"][0]["value"].get<double>(), (call_cost + 0.024) / 4,
+              1e-15);
   EXPECT_EQ(doc["unit_economics"]["metrics"][1]["basis"]["count"], 12);
   const std::string notes = doc["notes"];
   EXPECT_NE(notes.find("review-deep"), std::string::npos);
