@@ -13,6 +13,20 @@ using nlohmann::json;
 
 const std::string planted_key = std::string("AKIA") + "Q2W3E4R5T6Y7U8I9";
 
+// The shipped draft 2020-12 schema, checked with Debian's python3-jsonschema.
+testing::AssertionResult valid_policy_decisions(const fs::path& file) {
+  const auto schema = fs::path(CASM_SOURCE_DIR) / "docs" / "schemas" / "policy_decisions.schema.json";
+  const std::string script =
+    "import jsonschema,json,sys\n"
+    "v=jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))\n"
+    "errors=list(v.iter_errors(json.load(open(sys.argv[2]))))\n"
+    "for e in errors: print(list(e.absolute_path), e.message)\n"
+    "sys.exit(1 if errors else 0)\n";
+  auto r = run_process({"/usr/bin/python3", "-c", script, schema.string(), file.string()});
+  if (r.code == 0) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << r.out << r.err;
+}
+
 struct hitl_fixture : ::testing::Test {
   temp_dir tmp;
   fs::path home = tmp / "home";
@@ -95,6 +109,7 @@ TEST_F(hitl_fixture, PlantedAwsKeyOnAnAddedLineIsBlocked) {
   EXPECT_TRUE(fs::exists(home / "runs" / id / "artifacts" / "report.md"));
   auto decisions = json::parse(slurp(home / "runs" / id / "artifacts" / "policy_decisions.json"));
   EXPECT_EQ(decisions["summary"]["status"], "block");
+  EXPECT_TRUE(valid_policy_decisions(home / "runs" / id / "artifacts" / "policy_decisions.json"));
   for (auto it = fs::recursive_directory_iterator(home); it != fs::recursive_directory_iterator(); ++it)
     if (it->is_regular_file()) EXPECT_EQ(slurp(it->path()).find(planted_key), std::string::npos) << it->path();
 }
@@ -110,6 +125,7 @@ TEST_F(hitl_fixture, CleanDiffPassesAndAFullAuditPatchPassesTheGate) {
   auto decisions = json::parse(slurp(home / "runs" / id / "artifacts" / "policy_decisions.json"));
   EXPECT_EQ(decisions["summary"]["status"], "pass");
   EXPECT_TRUE(fs::exists(home / "runs" / id / "artifacts" / "patch.diff"));
+  EXPECT_TRUE(valid_policy_decisions(home / "runs" / id / "artifacts" / "policy_decisions.json"));
 }
 
 TEST_F(hitl_fixture, ApproveThenResumeRedoesNoSideEffectBeforeTheGate) {
@@ -147,6 +163,7 @@ TEST_F(hitl_fixture, ApproveThenResumeRedoesNoSideEffectBeforeTheGate) {
   EXPECT_EQ(decisions["hitl"]["status"], "approved");
   EXPECT_EQ(decisions["hitl"]["approval"]["approved_by"], "alice");
   EXPECT_EQ(decisions["hitl"]["approval"]["reason"], "CI change reviewed");
+  EXPECT_TRUE(valid_policy_decisions(home / "runs" / id / "artifacts" / "policy_decisions.json"));
   EXPECT_EQ(cli({"verify-log", "--run-id", id}).code, 0);
   auto explain = cli({"explain", "--run-id", id});
   EXPECT_NE(explain.out.find("alice"), std::string::npos) << explain.out;
@@ -212,6 +229,7 @@ TEST_F(hitl_fixture, DenyEndsTheRunDeniedWithAReport) {
   EXPECT_NE(report.find("denied"), std::string::npos);
   auto decisions = json::parse(slurp(home / "runs" / id / "artifacts" / "policy_decisions.json"));
   EXPECT_EQ(decisions["hitl"]["status"], "denied");
+  EXPECT_TRUE(valid_policy_decisions(home / "runs" / id / "artifacts" / "policy_decisions.json"));
   EXPECT_EQ(cli({"resume", "--run-id", id}).code, 2);  // a denied run never resumes
   EXPECT_EQ(cli({"approve", "--run-id", id, "--reason", "changed my mind"}).code, 2);
 }
