@@ -1,5 +1,7 @@
 #include "actors/agents/git_access.h"
 
+#include "messages/codec/json_text.h"
+
 namespace casm::agents {
 
 std::string git_error_text() {
@@ -23,6 +25,35 @@ bool open_repository(const std::string& path, repo_ptr& out, std::string& error)
     return false;
   }
   return true;
+}
+
+std::string quoted(const std::string& bytes) { return "'" + codec::display_text(bytes) + "'"; }
+
+bool resolve_commit(git_repository* repo, const std::string& rev, const std::string& repo_name,
+                    commit_ptr& out, std::string& error) {
+  git_ptr<git_object, git_object_free> obj;
+  if (git_revparse_single(obj.out(), repo, rev.c_str()) != 0) {
+    error = "unknown revision " + quoted(rev) + " in repository " + repo_name;
+    return false;
+  }
+  git_ptr<git_object, git_object_free> peeled;
+  if (git_object_peel(peeled.out(), obj.get(), GIT_OBJECT_COMMIT) != 0) {
+    error = "revision " + quoted(rev) + " in repository " + repo_name + " is not a commit";
+    return false;
+  }
+  out.p = reinterpret_cast<git_commit*>(peeled.p);
+  peeled.p = nullptr;
+  return true;
+}
+
+bool has_any_reference(git_repository* repo) {
+  git_reference_iterator* it = nullptr;
+  if (git_reference_iterator_new(&it, repo) != 0) return true;
+  git_reference* ref = nullptr;
+  const bool any = git_reference_next(&ref, it) == 0;
+  if (ref) git_reference_free(ref);
+  git_reference_iterator_free(it);
+  return any;
 }
 
 }  // namespace casm::agents

@@ -42,6 +42,18 @@ bool parse_oid(std::string_view hex, git_oid& out);
 // Opens the repository at exactly `path` (no search upwards).
 bool open_repository(const std::string& path, repo_ptr& out, std::string& error);
 
+// "'<path>'" for messages, with bytes that are not UTF-8 escaped.
+std::string quoted(const std::string& bytes);
+
+// Resolves `rev` to a commit. The error is one sentence naming the revision
+// and the repository ("unknown revision 'X' in repository 'Y'").
+bool resolve_commit(git_repository* repo, const std::string& rev, const std::string& repo_name,
+                    commit_ptr& out, std::string& error);
+
+// git_repository_is_empty() only recognises an unborn *default* branch; a
+// repository initialised with another branch name and no commits has no refs.
+bool has_any_reference(git_repository* repo);
+
 // git's empty tree.
 constexpr const char* empty_tree_oid = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 

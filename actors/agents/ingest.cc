@@ -19,40 +19,6 @@ using messages::ingest_result;
 
 namespace {
 
-std::string quoted(const std::string& bytes) {
-  return "'" + codec::display_text(bytes) + "'";
-}
-
-// Resolves `rev` to a commit; an error sentence names the revision.
-bool resolve_commit(git_repository* repo, const std::string& rev, const std::string& repo_name,
-                    commit_ptr& out, std::string& error) {
-  git_ptr<git_object, git_object_free> obj;
-  if (git_revparse_single(obj.out(), repo, rev.c_str()) != 0) {
-    error = "unknown revision " + quoted(rev) + " in repository " + repo_name;
-    return false;
-  }
-  git_ptr<git_object, git_object_free> peeled;
-  if (git_object_peel(peeled.out(), obj.get(), GIT_OBJECT_COMMIT) != 0) {
-    error = "revision " + quoted(rev) + " in repository " + repo_name + " is not a commit";
-    return false;
-  }
-  out.p = reinterpret_cast<git_commit*>(peeled.p);
-  peeled.p = nullptr;
-  return true;
-}
-
-// git_repository_is_empty() only recognises an unborn *default* branch; a
-// repository initialised with another branch name and no commits has no refs.
-bool has_any_reference(git_repository* repo) {
-  git_reference_iterator* it = nullptr;
-  if (git_reference_iterator_new(&it, repo) != 0) return true;
-  git_reference* ref = nullptr;
-  bool any = git_reference_next(&ref, it) == 0;
-  if (ref) git_reference_free(ref);
-  git_reference_iterator_free(it);
-  return any;
-}
-
 struct tree_walk {
   git_odb* odb = nullptr;
   bool list = false;
