@@ -1,11 +1,16 @@
 // Replay throughput: records per second through the replayer (in memory,
 // already parsed) and through `casm replay`'s whole pass (verify the chain,
-// parse each record, resolve blobs, replay), against verify-log alone as the
-// peer. The logs are recorded from the engine itself with fake agents:
-//   - "runs": 2000 repo-auditor runs of 200 files, 16 reviewer shards each
-//     (about 60 records per run), one run dir each;
-//   - "wide": one run of 50,000 one-file shards (over 100k records, with
-//     multi-megabyte fix, gate, validate and report payloads in blobs).
+// split each line, resolve blobs, replay), against verify-log alone as the
+// peer. The logs are recorded from the engine itself with fake agents, many
+// runs side by side (a run has at most 2 x 64 reviewer records, so 100k
+// records are many runs), one run dir each:
+//   - "audit": 2000 repo-auditor runs of 200 files in 16 reviewer shards, a
+//     finding in every tenth file: 61 records a run, 1.4 KB of payload per
+//     record on average (the ingest listing and the report request are the
+//     big ones, about 20 and 14 KB);
+//   - "noop": 10000 noop runs (ingest, report): 11 small records a run.
+// Records per second depend on record size, so bytes per second are shown
+// too (the log and the blobs it references).
 #include <benchmark/benchmark.h>
 
 #include <unistd.h>
@@ -25,28 +30,21 @@ namespace fs = std::filesystem;
 using namespace casm;
 using nlohmann::json;
 
-constexpr size_t runs_count = 2000;
-constexpr size_t wide_shards = 50000;
+constexpr size_t audit_runs = 2000;
+constexpr size_t noop_runs = 10000;
 
-std::vector<json> record_audit(uint32_t reviewers, size_t files, uint64_t clock_ms) {
-  auto start = test::audit_start(reviewers);
-  // A distinct run id per run: call ids differ from run to run.
-  start.run_id = test::make_start("repo_auditor_v1", clock_ms).run_id;
-  return test::record_run(start, test::audit_agents(files));
-}
-
-const std::vector<std::vector<json>>& many_runs() {
-  static const auto logs = [] {
-    std::vector<std::vector<json>> out;
-    for (size_t i = 0; i < runs_count; ++i) out.push_back(record_audit(16, 200, 1767225600000 + i));
-    return out;
-  }();
+const std::vector<std::vector<json>>& logs_of(const std::string& which) {
+  static std::map<std::string, std::vector<std::vector<json>>> cache;
+  auto& logs = cache[which];
+  if (!logs.empty()) return logs;
+  const bool audit = which == "audit";
+  for (size_t i = 0; i < (audit ? audit_runs : noop_runs); ++i) {
+    auto start = audit ? test::audit_start(16) : test::make_start("noop_v1");
+    // A distinct run id per run: call ids differ from run to run.
+    start.run_id = test::make_start("noop_v1", 1767225600000 + i).run_id;
+    logs.push_back(test::record_run(start, test::audit_agents(200, 10)));
+  }
   return logs;
-}
-
-const std::vector<json>& wide_run() {
-  static const auto log = record_audit(wide_shards, wide_shards, 1767225600000);
-  return log;
 }
 
 // Writes `records` as a run dir the way the supervisor does: payloads over
@@ -79,6 +77,7 @@ struct run_dirs {
   fs::path root;
   std::vector<fs::path> dirs;
   size_t records = 0;
+  size_t bytes = 0;  // events.jsonl and blobs/
   ~run_dirs() { fs::remove_all(root); }
 };
 
@@ -96,35 +95,27 @@ run_dirs& disk(const std::string& which) {
     write_run(dir, id, log);
     slot->dirs.push_back(dir);
     slot->records += log.size();
+    for (const auto& f : fs::recursive_directory_iterator(dir))
+      if (f.is_regular_file() && f.path().filename() != "state.json") slot->bytes += f.file_size();
   };
-  if (which == "runs")
-    for (const auto& log : many_runs()) add(log);
-  else
-    add(wide_run());
+  for (const auto& log : logs_of(which)) add(log);
   return *slot;
 }
 
-void replay_in_memory(benchmark::State& state, const std::vector<const std::vector<json>*>& logs) {
+void replay_in_memory(benchmark::State& state, const std::string& which) {
+  const auto& logs = logs_of(which);
   size_t records = 0;
-  for (auto* log : logs) records += log->size();
+  for (const auto& log : logs) records += log.size();
   for (auto _ : state) {
-    for (auto* log : logs) {
+    for (const auto& log : logs) {
       workflow::replayer r;
-      for (const auto& rec : *log) r.feed(rec);
+      for (const auto& rec : log) r.feed(rec);
       if (!r.finish().identical()) state.SkipWithError("the replay diverged");
     }
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * records));
   state.counters["records"] = static_cast<double>(records);
 }
-
-void BM_Replayer_Runs(benchmark::State& state) {
-  std::vector<const std::vector<json>*> logs;
-  for (const auto& log : many_runs()) logs.push_back(&log);
-  replay_in_memory(state, logs);
-}
-
-void BM_Replayer_Wide(benchmark::State& state) { replay_in_memory(state, {&wide_run()}); }
 
 void verify_only(benchmark::State& state, const std::string& which) {
   auto& d = disk(which);
@@ -144,20 +135,23 @@ void verify_and_replay(benchmark::State& state, const std::string& which) {
       if (x.result != "identical") state.SkipWithError(x.result.c_str());
     }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * d.records));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * d.bytes));
   state.counters["records"] = static_cast<double>(d.records);
 }
 
-void BM_VerifyLogOnly_Runs(benchmark::State& state) { verify_only(state, "runs"); }
-void BM_VerifyAndReplay_Runs(benchmark::State& state) { verify_and_replay(state, "runs"); }
-void BM_VerifyLogOnly_Wide(benchmark::State& state) { verify_only(state, "wide"); }
-void BM_VerifyAndReplay_Wide(benchmark::State& state) { verify_and_replay(state, "wide"); }
+void BM_Replayer_Audit(benchmark::State& state) { replay_in_memory(state, "audit"); }
+void BM_VerifyLogOnly_Audit(benchmark::State& state) { verify_only(state, "audit"); }
+void BM_VerifyAndReplay_Audit(benchmark::State& state) { verify_and_replay(state, "audit"); }
+void BM_Replayer_Noop(benchmark::State& state) { replay_in_memory(state, "noop"); }
+void BM_VerifyLogOnly_Noop(benchmark::State& state) { verify_only(state, "noop"); }
+void BM_VerifyAndReplay_Noop(benchmark::State& state) { verify_and_replay(state, "noop"); }
 
-BENCHMARK(BM_Replayer_Runs)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_VerifyLogOnly_Runs)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_VerifyAndReplay_Runs)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Replayer_Wide)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_VerifyLogOnly_Wide)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_VerifyAndReplay_Wide)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Replayer_Audit)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_VerifyLogOnly_Audit)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_VerifyAndReplay_Audit)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Replayer_Noop)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_VerifyLogOnly_Noop)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_VerifyAndReplay_Noop)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

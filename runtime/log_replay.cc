@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/supervisor/run_log_format.h"
 #include "actors/supervisor/run_store.h"
 #include "messages/codec/digest.h"
 #include "messages/data/vocabulary.h"
@@ -14,19 +15,70 @@ namespace ec = messages::exit_code;
 
 namespace {
 
-// Resolves a payload moved to blobs/ ({"blob": sha, "bytes": n}) in place.
-// The blob's name is its digest, so a changed blob is caught here. Returns
-// the problem, or "".
-std::string resolve_blob(const std::filesystem::path& dir, json& payload) {
-  if (!payload.is_object() || payload.size() != 2 || !payload.contains("blob")) return {};
-  const std::string sha = payload.value("blob", "");
+// The canonical text of a payload moved to blobs/ ({"blob": sha, "bytes":
+// n}). The blob's name is its digest, so a changed blob is caught here and
+// `problem` says so. nullopt without a problem: `ref` is no blob reference.
+std::optional<std::string> blob_text(const std::filesystem::path& dir, const json& ref,
+                                     std::string& problem) {
+  if (!ref.is_object() || ref.size() != 2 || !ref.contains("blob") || !ref["blob"].is_string())
+    return std::nullopt;
+  const std::string sha = ref["blob"];
   auto bytes = run_store::get_blob(dir, sha);
-  if (!bytes) return "blob " + sha + " is missing";
-  if (codec::sha256_hex(*bytes) != sha) return "blob " + sha + " does not match its digest";
-  json resolved = json::parse(*bytes, nullptr, false);
-  if (resolved.is_discarded()) return "blob " + sha + " is not JSON";
+  if (!bytes) problem = "blob " + sha + " is missing";
+  else if (codec::sha256_hex(*bytes) != sha) problem = "blob " + sha + " does not match its digest";
+  if (!problem.empty()) return std::nullopt;
+  return bytes;
+}
+
+// Replaces a blob reference by the parsed blob. Returns the problem, or "".
+std::string resolve_blob(const std::filesystem::path& dir, json& payload) {
+  std::string problem;
+  auto text = blob_text(dir, payload, problem);
+  if (!text) return problem;
+  json resolved = json::parse(*text, nullptr, false);
+  if (resolved.is_discarded()) return "blob " + payload.value("blob", "") + " is not JSON";
   payload = std::move(resolved);
   return {};
+}
+
+// What replay needs of a verified record line, found without parsing it.
+// Keys are sorted, so the body reads {"kind":K,"payload":P,"prev":...,
+// "type":T; the last ,"prev":" and ,"type":" are the top-level ones (as in
+// supervisor::peek_seq_prev). False if the line is not in that form.
+struct record_parts {
+  std::string_view kind, type, payload;
+};
+
+bool split_parts(std::string_view line, record_parts& out) {
+  constexpr std::string_view kind_key = "{\"kind\":\"";
+  constexpr std::string_view payload_key = "\",\"payload\":";
+  constexpr std::string_view prev_key = ",\"prev\":\"";
+  constexpr std::string_view type_key = ",\"type\":\"";
+  std::string_view body, hash;
+  if (!supervisor::split_record(line, body, hash)) return false;
+  if (body.substr(0, kind_key.size()) != kind_key || body.back() != '"') return false;
+  const size_t kind_end = body.find('"', kind_key.size());
+  if (kind_end == std::string_view::npos ||
+      body.substr(kind_end, payload_key.size()) != payload_key)
+    return false;
+  const size_t payload_begin = kind_end + payload_key.size();
+  const size_t prev = body.rfind(prev_key);
+  const size_t type = body.rfind(type_key);
+  if (prev == std::string_view::npos || type == std::string_view::npos ||
+      prev <= payload_begin || type < prev)
+    return false;
+  out.kind = body.substr(kind_key.size(), kind_end - kind_key.size());
+  out.payload = body.substr(payload_begin, prev - payload_begin);
+  out.type = body.substr(type + type_key.size(), body.size() - 1 - type - type_key.size());
+  // Escapes would need a parser: leave such a record to the slow path.
+  return out.kind.find('\\') == std::string_view::npos &&
+         out.type.find_first_of("\\\"") == std::string_view::npos;
+}
+
+// A payload moved to blobs/, in its canonical text form.
+bool is_blob_ref(std::string_view payload) {
+  constexpr std::string_view blob_key = "{\"blob\":\"";
+  return payload.size() < 128 && payload.substr(0, blob_key.size()) == blob_key;
 }
 
 }  // namespace
@@ -45,6 +97,25 @@ log_replay replay_log(const std::filesystem::path& dir, const std::string& casm_
   out.chain = supervisor::verify_log(
     run_store::log_file(dir), head, [&](uint64_t seq, std::string_view line) {
       if (stopped) return;
+      // The fast path: the payload's text goes to the replayer unparsed.
+      record_parts parts;
+      if (!first && split_parts(line, parts)) {
+        std::optional<std::string> text;
+        if (is_blob_ref(parts.payload)) {
+          const json ref = json::parse(parts.payload, nullptr, false);
+          std::string problem;
+          text = blob_text(dir, ref, problem);
+          if (!problem.empty()) {
+            replay.reject(seq, std::string(parts.type), problem, ref);
+            stopped = true;
+            return;
+          }
+        }
+        if (!replay.feed(seq, parts.kind, parts.type, text ? *text : parts.payload))
+          stopped = true;
+        return;
+      }
+      // The slow path: the first record (config.pinned) and odd lines.
       json rec = json::parse(line, nullptr, false);
       if (rec.is_discarded() || !rec.is_object()) {
         replay.reject(seq, "", "the record is not a JSON object");
@@ -54,6 +125,11 @@ log_replay replay_log(const std::filesystem::path& dir, const std::string& casm_
       auto type_it = rec.find("type");
       const std::string type =
         type_it != rec.end() && type_it->is_string() ? type_it->get<std::string>() : "";
+      if (auto problem = resolve_blob(dir, rec["payload"]); !problem.empty()) {
+        replay.reject(seq, type, problem, rec["payload"]);
+        stopped = true;
+        return;
+      }
       if (first) {
         first = false;
         out.drift = config_drift(type == "config.pinned" ? rec["payload"] : json(), casm_version);
@@ -62,15 +138,9 @@ log_replay replay_log(const std::filesystem::path& dir, const std::string& casm_
           return;
         }
       }
-      if (auto problem = resolve_blob(dir, rec["payload"]); !problem.empty()) {
-        replay.reject(seq, type, problem, rec["payload"]);
-        stopped = true;
-        return;
-      }
       if (!replay.feed(rec)) stopped = true;
     });
   out.replay = replay.finish();
-
   if (!out.chain.ok) {
     out.result = "tampered";
     out.exit_code = ec::integrity;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <type_traits>
 
 #include "messages/codec/json_text.h"
@@ -105,6 +106,35 @@ const std::string& string_field(const json& record, const char* key) {
 
 }  // namespace
 
+// A recorded payload: parsed already, or its canonical text, parsed only
+// when a field is needed (an input, or an output that does not match).
+class replayer::payload {
+public:
+  explicit payload(const json& parsed) : parsed_(&parsed) {}
+  explicit payload(std::string_view text) : text_(text) {}
+
+  const json& get() const {
+    if (parsed_) return *parsed_;
+    if (!cache_) cache_ = json::parse(text_, nullptr, /*allow_exceptions=*/false);
+    return *cache_;
+  }
+
+  // Canonical JSON equality with what the replayed coordinator emitted. The
+  // log holds nlohmann's canonical dump, so equal text is the fast path; a
+  // text that differs is still compared by value before it counts.
+  bool equals(const json& emitted) const {
+    if (!parsed_ &&
+        emitted.dump(-1, ' ', false, json::error_handler_t::replace) == text_)
+      return true;
+    return get() == emitted;
+  }
+
+private:
+  const json* parsed_ = nullptr;
+  std::string_view text_;
+  mutable std::optional<json> cache_;
+};
+
 bool replayer::diverge(uint64_t seq, std::string type, std::string reason, json expected,
                        json actual) {
   replay_divergence d;
@@ -131,34 +161,44 @@ bool replayer::feed(const json& record) {
   static const json no_payload;
   auto s = record.find("seq");
   const uint64_t seq = s != record.end() && s->is_number_unsigned() ? s->get<uint64_t>() : 0;
-  const std::string& kind = string_field(record, "kind");
-  const std::string& type = string_field(record, "type");
   auto p = record.find("payload");
-  const json& payload = p != record.end() ? *p : no_payload;
+  return on_record(seq, string_field(record, "kind"), string_field(record, "type"),
+                   payload(p != record.end() ? *p : no_payload));
+}
+
+bool replayer::feed(uint64_t seq, std::string_view kind, std::string_view type,
+                    std::string_view text) {
+  if (result_.divergence) return false;
+  return on_record(seq, kind, std::string(type), payload(text));
+}
+
+bool replayer::on_record(uint64_t seq, std::string_view kind, const std::string& type,
+                         const payload& p) {
   ++result_.records;
   result_.last_seq = seq;
-
   if (kind == messages::event_kind::meta) {
     // config.pinned is the caller's to check; other meta records say nothing
     // the coordinator heard or said.
-    return type == "run.aborted" ? on_aborted(seq, payload) : true;
+    return type == "run.aborted" ? on_aborted(seq, p) : true;
   }
   if (result_.complete)
     return diverge(seq, type,
                    "the log records " + type + " after the run " +
                      (result_.aborted ? "aborted" : "completed"),
-                   message(type, payload), nullptr);
-  if (kind == messages::event_kind::input) return on_input(seq, type, payload);
-  if (kind == messages::event_kind::output) return on_output(seq, type, payload);
-  return diverge(seq, type, "the record's kind '" + kind + "' is none of meta, input, output",
-                 message(type, payload), nullptr);
+                   message(type, p.get()), nullptr);
+  if (kind == messages::event_kind::input) return on_input(seq, type, p);
+  if (kind == messages::event_kind::output) return on_output(seq, type, p);
+  return diverge(seq, type,
+                 "the record's kind '" + std::string(kind) + "' is none of meta, input, output",
+                 message(type, p.get()), nullptr);
 }
 
 void replayer::emit(std::vector<output> outs) {
   for (auto& o : outs) emitted_.push_back(std::move(o));
 }
 
-bool replayer::on_input(uint64_t seq, const std::string& type, const json& payload) {
+bool replayer::on_input(uint64_t seq, const std::string& type, const payload& p) {
+  const json& payload = p.get();
   const bool is_start = type == event_type<run_start>::value;
   if (is_start && result_.started)
     return diverge(seq, type, "the log starts the run a second time", message(type, payload),
@@ -172,7 +212,7 @@ bool replayer::on_input(uint64_t seq, const std::string& type, const json& paylo
                    "the log delivers " + type + ", which this build's coordinator does not accept",
                    message(type, payload), nullptr);
   if (r->request_type) {
-    const std::string call_id = codec::get_bytes(payload, "call_id");
+    const std::string call_id = payload.is_object() ? codec::get_bytes(payload, "call_id") : "";
     auto it = awaiting_.find(call_id);
     if (it == awaiting_.end()) {
       const bool queued = std::any_of(emitted_.begin(), emitted_.end(), [&](const output& o) {
@@ -208,26 +248,26 @@ bool replayer::on_input(uint64_t seq, const std::string& type, const json& paylo
   return true;
 }
 
-bool replayer::on_output(uint64_t seq, const std::string& type, const json& payload) {
+bool replayer::on_output(uint64_t seq, const std::string& type, const payload& p) {
   if (!result_.started)
     return diverge(seq, type, "the log records " + type + " before run.started",
-                   message(type, payload), nullptr);
+                   message(type, p.get()), nullptr);
   if (emitted_.empty())
     return diverge(seq, type,
                    "the log records " + type + " here, but the replayed coordinator " +
                      (engine_error_.empty()
                         ? "emitted nothing"
                         : "stopped: it threw '" + codec::display_text(engine_error_) + "'"),
-                   message(type, payload), nullptr);
+                   message(type, p.get()), nullptr);
   const output& next = emitted_.front();
   const char* next_type = type_of(next);
   json actual = payload_of(next);
-  if (type != next_type || payload != actual) {
+  if (type != next_type || !p.equals(actual)) {
     std::string why = type != next_type ? "the log records " + type +
                                             " here, but the replayed coordinator emitted " +
                                             next_type
                                         : "the replayed coordinator emitted a different " + type;
-    return diverge(seq, type, std::move(why), message(type, payload),
+    return diverge(seq, type, std::move(why), message(type, p.get()),
                    message(next_type, actual));
   }
   for (const auto& r : routes)
@@ -241,7 +281,7 @@ bool replayer::on_output(uint64_t seq, const std::string& type, const json& payl
   return true;
 }
 
-bool replayer::on_aborted(uint64_t seq, const json& payload) {
+bool replayer::on_aborted(uint64_t seq, const payload& p) {
   // The recorded coordinator died. If the replayed one still has something
   // to say here, the two did not die at the same place.
   if (!result_.complete && !emitted_.empty()) {
@@ -250,7 +290,7 @@ bool replayer::on_aborted(uint64_t seq, const json& payload) {
                    std::string("the recorded coordinator stopped here (run.aborted), but the "
                                "replayed one emitted ") +
                      type_of(next),
-                   message("run.aborted", payload), message(type_of(next), payload_of(next)));
+                   message("run.aborted", p.get()), message(type_of(next), payload_of(next)));
   }
   result_.complete = true;
   result_.aborted = true;

@@ -6,7 +6,7 @@
 // every reply comes from the log.
 //
 // Pure: no CAF, no I/O. The caller reads and verifies the log and resolves
-// blob payloads (runtime/cmd_replay.cc). Records go in one at a time, in seq
+// blob payloads (runtime/log_replay.cc). Records go in one at a time, in seq
 // order, and none is kept. Memory is the engine's own state plus the few
 // messages it emitted that the log has not reached yet. Not thread-safe.
 #pragma once
@@ -15,6 +15,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -30,20 +31,20 @@ struct input_route;  // an input the coordinator accepts (replay.cc)
 // The first place where the replayed coordinator and the record disagree.
 struct replay_divergence {
   uint64_t seq = 0;
-  std::string type;       // the recorded record's type (the emitted one if the log ended)
-  std::string reason;     // one sentence
+  std::string type;         // the recorded type (the emitted one past the log's end)
+  std::string reason;       // one sentence
   nlohmann::json expected;  // {"type", "payload"} as recorded, or null
   nlohmann::json actual;    // {"type", "payload"} as emitted in replay, or null
   std::vector<codec::json_difference> diff;  // expected vs actual
 };
 
 struct replay_result {
-  uint64_t records = 0;   // records fed, meta included
+  uint64_t records = 0;     // records fed, meta included
   uint64_t last_seq = 0;
-  bool started = false;   // run.started was replayed
-  bool complete = false;  // the log reached run.completed or run.aborted
-  bool aborted = false;   // ... and it was run.aborted
-  std::string last_output;  // the type of the last output matched (run.paused: a paused run)
+  bool started = false;     // run.started was replayed
+  bool complete = false;    // the log reached run.completed or run.aborted
+  bool aborted = false;     // ... and it was run.aborted
+  std::string last_output;  // type of the last matched output (run.paused: a paused run)
   std::optional<replay_divergence> divergence;
 
   bool identical() const { return !divergence; }
@@ -55,6 +56,12 @@ public:
   // (blob-resolved); other fields are ignored. Returns false once the replay
   // has diverged; later records are then ignored.
   bool feed(const nlohmann::json& record);
+
+  // The same, from the record's parts. `payload` is the canonical JSON text
+  // that the log line (or its blob) holds. Faster: an output that matches is
+  // compared as text and never parsed.
+  bool feed(uint64_t seq, std::string_view kind, std::string_view type,
+            std::string_view payload);
 
   // Makes the record at `seq` a divergence found outside the replayer, e.g.
   // its payload blob does not match its digest.
@@ -68,9 +75,12 @@ public:
   const replay_result& result() const { return result_; }
 
 private:
-  bool on_input(uint64_t seq, const std::string& type, const nlohmann::json& payload);
-  bool on_output(uint64_t seq, const std::string& type, const nlohmann::json& payload);
-  bool on_aborted(uint64_t seq, const nlohmann::json& payload);
+  class payload;  // parsed, or canonical text parsed on demand (replay.cc)
+
+  bool on_record(uint64_t seq, std::string_view kind, const std::string& type, const payload& p);
+  bool on_input(uint64_t seq, const std::string& type, const payload& p);
+  bool on_output(uint64_t seq, const std::string& type, const payload& p);
+  bool on_aborted(uint64_t seq, const payload& p);
   void emit(std::vector<output> outs);
   bool diverge(uint64_t seq, std::string type, std::string reason, nlohmann::json expected,
                nlohmann::json actual);

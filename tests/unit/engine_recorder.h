@@ -164,14 +164,14 @@ inline fake_agents audit_agents(size_t files, size_t finding_every = 1) {
     r.head_tree = hex_of(0x7ee, 40);
     r.head_time = 1767225600;
     r.base_commit = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
-    r.mode = "full";
     for (size_t i = 0; i < files; ++i) {
       file_entry f{"src/f" + std::to_string(i) + ".py", hex_of(i + 1, 40), 100 + 37 * (i % 11),
                    0100644};
       r.total_bytes += f.size;
-      r.files.push_back(std::move(f));
+      ++r.file_count;
+      if (q.list_files) r.files.push_back(std::move(f));
     }
-    r.file_count = r.files.size();
+    if (q.list_files) r.mode = "full";
     return r;
   };
   a.review = [finding_every](const review_request& q) {

@@ -259,6 +259,54 @@ TEST(ReplayEngine, RejectedRecordIsTheDivergence) {
   EXPECT_EQ(res.divergence->reason, "blob abc does not match its digest");
 }
 
+// The canonical text of each payload, as `casm replay` feeds it.
+workflow::replay_result replay_as_text(const std::vector<json>& log) {
+  workflow::replayer r;
+  for (const auto& rec : log)
+    if (!r.feed(rec["seq"].get<uint64_t>(), rec["kind"].get<std::string>(),
+                rec["type"].get<std::string>(), rec["payload"].dump()))
+      break;
+  return r.finish();
+}
+
+TEST(ReplayEngine, CanonicalTextRecordsReplayLikeParsedOnes) {
+  auto log = audit_log();
+  auto r = replay_as_text(log);
+  EXPECT_TRUE(r.identical()) << r.divergence->reason;
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.records, log.size());
+
+  const uint64_t seq = plan_completed(log);
+  record_at(log, seq)["payload"]["detail"] = "0 fixes in 0 files";
+  r = replay_as_text(log);
+  ASSERT_FALSE(r.identical());
+  EXPECT_EQ(r.divergence->seq, seq);
+  EXPECT_EQ(pointers(*r.divergence), std::vector<std::string>{"/payload/detail"});
+}
+
+TEST(ReplayEngine, NonCanonicalButEqualTextStillMatches) {
+  auto log = audit_log();
+  workflow::replayer r;
+  for (const auto& rec : log) {
+    std::string text = rec["payload"].dump(1);  // spaces and newlines: not canonical
+    ASSERT_TRUE(r.feed(rec["seq"].get<uint64_t>(), rec["kind"].get<std::string>(),
+                       rec["type"].get<std::string>(), text))
+      << rec["seq"];
+  }
+  EXPECT_TRUE(r.finish().identical());
+}
+
+// Known gap, outside replay: a list of strings is written with display_text
+// and read back with unescape_bytes (messages/data/fields.h), so a valid
+// UTF-8 string holding "\x2e" comes back as ".". The engine then decides
+// differently in replay than it did live. Enable when fields.h round-trips.
+TEST(ReplayEngine, DISABLED_BackslashInAStringListSurvivesTheLog) {
+  auto start = audit_start(2);
+  start.audit.allow_paths = {"src/f1\\x2epy"};
+  auto r = replay(record_run(start, audit_agents(9)));
+  EXPECT_TRUE(r.identical()) << r.divergence->reason << " at seq " << r.divergence->seq;
+}
+
 // A gate agent that reports a change under auth/: the patch needs a human.
 fake_agents gated_agents(const std::string& decision) {
   auto agents = audit_agents(9);
