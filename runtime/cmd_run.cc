@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -215,7 +216,10 @@ int cmd_run(const global_options& g, const run_options& opt) {
                      {"libgit2_version", LIBGIT2_VERSION},
                      {"template_id", tmpl.manifest.id},
                      {"template_hash", tmpl.hash},
-                     {"template_source", codec::display_text(tmpl.source)},
+                     {"template_source", codec::display_text(
+                                           tmpl.source.rfind("embedded:", 0) == 0
+                                             ? tmpl.source
+                                             : std::filesystem::absolute(tmpl.source).string())},
                      {"manifest_version", tmpl.manifest.version},
                      {"workflow", tmpl.manifest.workflow}};
   if (start.audit.enabled) {
@@ -225,7 +229,9 @@ int cmd_run(const global_options& g, const run_options& opt) {
     scfg.pinned["ruleset_source"] = ruleset.source;
     // A ruleset given by path: replay and resume re-read that file to tell
     // whether it changed since.
-    if (ruleset.source == "override") scfg.pinned["ruleset_file"] = codec::display_text(ruleset.file);
+    if (ruleset.source == "override")
+      scfg.pinned["ruleset_file"] =
+        codec::display_text(std::filesystem::absolute(ruleset.file).string());
   }
   scfg.initial_state.run_id = run_id;
   scfg.initial_state.status = "running";

@@ -311,10 +311,15 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
     [self](review_request& req) -> caf::result<review_result> {
       auto& reviewers = self->state.agents.reviewers;
       if (reviewers.empty()) {
+        // Recorded like any reply, so the log still holds every input.
         review_result r;
         r.call_id = req.call_id;
         r.shard = req.shard;
         mark_failed(r, "no reviewer agent is running");
+        record(self, event_kind::output, "coordinator", "reviewer", event_type<review_request>::value,
+               json(req));
+        record(self, event_kind::input, "reviewer", "coordinator", event_type<review_result>::value,
+               json(r));
         return r;
       }
       auto agent = reviewers[req.shard % reviewers.size()];

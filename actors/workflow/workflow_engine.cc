@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
+#include <mutex>
 #include <cstdio>
 
 #include "messages/codec/digest.h"
@@ -59,9 +61,21 @@ std::vector<output> workflow_engine::start(const run_start& start) {
   start_ = start;
   std::vector<output> out;
   if (!start_.audit.ruleset_text.empty()) {
-    std::vector<codec::config_error> errors;
-    ruleset_ok_ = policy::parse_ruleset(start_.audit.ruleset_id, start_.audit.ruleset_text,
-                                        ruleset_, errors);
+    // Parsed once per ruleset text in a process: replay starts many engines.
+    static std::mutex mu;
+    static std::map<std::string, std::optional<policy::ruleset>> parsed;
+    std::lock_guard<std::mutex> lock(mu);
+    auto& slot = parsed[start_.audit.ruleset_text];
+    if (!slot) {
+      policy::ruleset rs;
+      std::vector<codec::config_error> errors;
+      if (policy::parse_ruleset(start_.audit.ruleset_id, start_.audit.ruleset_text, rs, errors))
+        slot = std::move(rs);
+      else
+        slot = policy::ruleset{};  // remembered as unusable: id stays empty
+    }
+    ruleset_ok_ = !slot->id.empty();
+    if (ruleset_ok_) ruleset_ = *slot;
   }
   begin_stage(out);
   return out;

@@ -20,9 +20,14 @@ namespace casm::messages {
 inline void json_put(nlohmann::json& j, const char* key, const std::string& v) {
   codec::put_bytes(j, key, v);
 }
+// A list of byte strings: each valid UTF-8 element as is, any other as
+// {"b64": "..."}; exact both ways.
 inline void json_put(nlohmann::json& j, const char* key, const std::vector<std::string>& v) {
   auto arr = nlohmann::json::array();
-  for (const auto& s : v) arr.push_back(codec::display_text(s));
+  for (const auto& s : v) {
+    if (codec::is_utf8(s)) arr.push_back(s);
+    else arr.push_back(nlohmann::json{{"b64", codec::base64_encode(s)}});
+  }
   j[key] = std::move(arr);
 }
 inline void json_put(nlohmann::json& j, const char* key, severity v) {
@@ -39,7 +44,10 @@ inline void json_get(const nlohmann::json& j, const char* key, std::string& v) {
 inline void json_get(const nlohmann::json& j, const char* key, std::vector<std::string>& v) {
   v.clear();
   if (auto it = j.find(key); it != j.end() && it->is_array())
-    for (const auto& s : *it) v.push_back(codec::unescape_bytes(s.get<std::string>()));
+    for (const auto& s : *it) {
+      if (s.is_string()) v.push_back(s.get<std::string>());
+      else if (s.is_object()) v.push_back(codec::base64_decode(s.value("b64", "")));
+    }
 }
 inline void json_get(const nlohmann::json& j, const char* key, severity& v) {
   if (auto it = j.find(key); it != j.end() && it->is_string())

@@ -300,7 +300,7 @@ TEST(ReplayEngine, NonCanonicalButEqualTextStillMatches) {
 // and read back with unescape_bytes (messages/data/fields.h), so a valid
 // UTF-8 string holding "\x2e" comes back as ".". The engine then decides
 // differently in replay than it did live. Enable when fields.h round-trips.
-TEST(ReplayEngine, DISABLED_BackslashInAStringListSurvivesTheLog) {
+TEST(ReplayEngine, BackslashInAStringListSurvivesTheLog) {
   auto start = audit_start(2);
   start.audit.allow_paths = {"src/f1\\x2epy"};
   auto r = replay(record_run(start, audit_agents(9)));
