@@ -40,22 +40,6 @@ std::optional<supervisor::expected_head> head_of(const supervisor::fs::path& dir
   return supervisor::expected_head{st->head_seq, st->head_hash};
 }
 
-// A payload moved to blobs/ is {"blob": sha, "bytes": n}. The blob's name is
-// its digest, so a changed blob is caught here.
-json resolve_payload(const supervisor::fs::path& dir, const json& payload, std::string& problem) {
-  if (!payload.is_object() || payload.size() != 2 || !payload.contains("blob")) return payload;
-  const std::string sha = payload.value("blob", "");
-  auto bytes = run_store::get_blob(dir, sha);
-  if (!bytes) {
-    problem = "blob " + sha + " is missing";
-    return payload;
-  }
-  if (codec::sha256_hex(*bytes) != sha) {
-    problem = "blob " + sha + " does not match its digest (it was modified)";
-    return payload;
-  }
-  return json::parse(*bytes);
-}
 
 }  // namespace
 
@@ -68,8 +52,7 @@ int cmd_explain(const global_options& g, const run_ref_options& o) {
   auto v = supervisor::verify_log(run_store::log_file(dir), head_of(dir),
                                   [&](uint64_t seq, std::string_view line) {
                                     json rec = json::parse(line);
-                                    std::string problem;
-                                    rec["payload"] = resolve_payload(dir, rec["payload"], problem);
+                                    std::string problem = run_store::resolve_blob(dir, rec["payload"]);
                                     if (!problem.empty() && blob_problem.empty()) {
                                       blob_problem = "seq " + std::to_string(seq) + ": " + problem;
                                       blob_bad_seq = seq;

@@ -11,4 +11,11 @@ std::filesystem::path resolve_home(const std::string& flag_value) {
   return std::filesystem::absolute(".casm");
 }
 
+bool names_a_file(const std::string& id_or_path) {
+  std::error_code ec;
+  return id_or_path.find('/') != std::string::npos ||
+         (id_or_path.size() > 5 && id_or_path.compare(id_or_path.size() - 5, 5, ".yaml") == 0) ||
+         std::filesystem::exists(id_or_path, ec);
+}
+
 }  // namespace casm::runtime

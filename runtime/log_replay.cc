@@ -15,31 +15,6 @@ namespace ec = messages::exit_code;
 
 namespace {
 
-// The canonical text of a payload moved to blobs/ ({"blob": sha, "bytes":
-// n}). The blob's name is its digest, so a changed blob is caught here and
-// `problem` says so. nullopt without a problem: `ref` is no blob reference.
-std::optional<std::string> blob_text(const std::filesystem::path& dir, const json& ref,
-                                     std::string& problem) {
-  if (!ref.is_object() || ref.size() != 2 || !ref.contains("blob") || !ref["blob"].is_string())
-    return std::nullopt;
-  const std::string sha = ref["blob"];
-  auto bytes = run_store::get_blob(dir, sha);
-  if (!bytes) problem = "blob " + sha + " is missing";
-  else if (codec::sha256_hex(*bytes) != sha) problem = "blob " + sha + " does not match its digest";
-  if (!problem.empty()) return std::nullopt;
-  return bytes;
-}
-
-// Replaces a blob reference by the parsed blob. Returns the problem, or "".
-std::string resolve_blob(const std::filesystem::path& dir, json& payload) {
-  std::string problem;
-  auto text = blob_text(dir, payload, problem);
-  if (!text) return problem;
-  json resolved = json::parse(*text, nullptr, false);
-  if (resolved.is_discarded()) return "blob " + payload.value("blob", "") + " is not JSON";
-  payload = std::move(resolved);
-  return {};
-}
 
 // What replay needs of a verified record line, found without parsing it.
 // Keys are sorted, so the body reads {"kind":K,"payload":P,"prev":...,
@@ -104,7 +79,7 @@ log_replay replay_log(const std::filesystem::path& dir, const std::string& casm_
         if (is_blob_ref(parts.payload)) {
           const json ref = json::parse(parts.payload, nullptr, false);
           std::string problem;
-          text = blob_text(dir, ref, problem);
+          text = run_store::blob_text(dir, ref, problem);
           if (!problem.empty()) {
             replay.reject(seq, std::string(parts.type), problem, ref);
             stopped = true;
@@ -125,7 +100,7 @@ log_replay replay_log(const std::filesystem::path& dir, const std::string& casm_
       auto type_it = rec.find("type");
       const std::string type =
         type_it != rec.end() && type_it->is_string() ? type_it->get<std::string>() : "";
-      if (auto problem = resolve_blob(dir, rec["payload"]); !problem.empty()) {
+      if (auto problem = run_store::resolve_blob(dir, rec["payload"]); !problem.empty()) {
         replay.reject(seq, type, problem, rec["payload"]);
         stopped = true;
         return;

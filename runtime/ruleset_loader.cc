@@ -4,17 +4,13 @@
 
 #include "actors/supervisor/run_store.h"
 #include "runtime/embedded_config.h"
+#include "runtime/home.h"
 
 namespace casm::runtime {
 
 bool load_ruleset(const std::string& id_or_path, loaded_ruleset& out,
                   std::vector<codec::config_error>& errors) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const bool looks_like_path = id_or_path.find('/') != std::string::npos ||
-                               (id_or_path.size() > 5 &&
-                                id_or_path.compare(id_or_path.size() - 5, 5, ".yaml") == 0);
-  if (looks_like_path || fs::exists(id_or_path, ec)) {
+  if (names_a_file(id_or_path)) {
     auto text = supervisor::read_file(id_or_path);
     if (!text) {
       codec::config_error e;

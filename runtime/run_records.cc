@@ -37,18 +37,9 @@ std::optional<run_records> load_run(const std::string& home_flag, const std::str
     run_store::log_file(out.dir), supervisor::expected_head{st->head_seq, st->head_hash},
     [&](uint64_t seq, std::string_view line) {
       json rec = json::parse(line);
-      auto& p = rec["payload"];
-      if (p.is_object() && p.size() == 2 && p.contains("blob")) {
-        const std::string sha = p.value("blob", "");
-        auto bytes = run_store::get_blob(out.dir, sha);
-        if (!bytes || codec::sha256_hex(*bytes) != sha) {
-          if (blob_problem.empty())
-            blob_problem = "seq " + std::to_string(seq) + ": blob " + sha +
-                           (bytes ? " does not match its digest" : " is missing");
-        } else {
-          p = json::parse(*bytes);
-        }
-      }
+      if (auto problem = run_store::resolve_blob(out.dir, rec["payload"]);
+          !problem.empty() && blob_problem.empty())
+        blob_problem = "seq " + std::to_string(seq) + ": " + problem;
       out.records.push_back(std::move(rec));
     });
   if (!v.ok || !blob_problem.empty()) {

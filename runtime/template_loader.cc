@@ -7,6 +7,7 @@
 #include "actors/workflow/workflows.h"
 #include "messages/codec/digest.h"
 #include "runtime/embedded_config.h"
+#include "runtime/home.h"
 
 namespace casm::runtime {
 
@@ -261,10 +262,7 @@ bool load_template(const std::string& id_or_path, loaded_template& out,
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path p(id_or_path);
-  const bool looks_like_path = id_or_path.find('/') != std::string::npos ||
-                               (id_or_path.size() > 5 &&
-                                id_or_path.compare(id_or_path.size() - 5, 5, ".yaml") == 0);
-  if (fs::exists(p, ec) || looks_like_path) {
+  if (names_a_file(id_or_path)) {
     if (fs::is_directory(p, ec)) p /= "manifest.yaml";
     bool ok = false;
     out.text = read_whole(p, ok);

@@ -175,6 +175,29 @@ std::optional<std::string> run_store::get_blob(const fs::path& run_dir, const st
   return read_file(blobs_dir(run_dir) / sha);
 }
 
+std::optional<std::string> run_store::blob_text(const fs::path& run_dir, const json& payload,
+                                                std::string& problem) {
+  if (!payload.is_object() || payload.size() != 2 || !payload.contains("blob") ||
+      !payload["blob"].is_string())
+    return std::nullopt;
+  const std::string sha = payload["blob"];
+  auto bytes = get_blob(run_dir, sha);
+  if (!bytes) problem = "blob " + sha + " is missing";
+  else if (codec::sha256_hex(*bytes) != sha) problem = "blob " + sha + " does not match its digest";
+  if (!problem.empty()) return std::nullopt;
+  return bytes;
+}
+
+std::string run_store::resolve_blob(const fs::path& run_dir, json& payload) {
+  std::string problem;
+  auto text = blob_text(run_dir, payload, problem);
+  if (!text) return problem;
+  json resolved = json::parse(*text, nullptr, false);
+  if (resolved.is_discarded()) return "blob " + payload.value("blob", "") + " is not JSON";
+  payload = std::move(resolved);
+  return {};
+}
+
 run_lock::~run_lock() {
   if (fd_ >= 0) {
     ::flock(fd_, LOCK_UN);

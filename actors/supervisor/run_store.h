@@ -73,6 +73,15 @@ public:
   static std::string put_blob(const fs::path& run_dir, const std::string& bytes);
   static std::optional<std::string> get_blob(const fs::path& run_dir, const std::string& sha);
 
+  // The text of the blob a payload refers to ({"blob": sha, "bytes": n}),
+  // checked against its name. nullopt with `problem` empty: `payload` is no
+  // blob reference. nullopt with `problem` set: missing or changed.
+  static std::optional<std::string> blob_text(const fs::path& run_dir,
+                                              const nlohmann::json& payload,
+                                              std::string& problem);
+  // Replaces a blob reference by the parsed blob; returns the problem or "".
+  static std::string resolve_blob(const fs::path& run_dir, nlohmann::json& payload);
+
 private:
   fs::path home_;
 };

@@ -45,6 +45,21 @@ std::string& engine_fault() {
   static std::string fault;
   return fault;
 }
+// An approval narrows what the fixer may touch, never widens it: files
+// outside the allowed (or inside the denied) set become suggestions.
+void narrow_to_approved_scope(fix_plan& plan, const approval_decision& d) {
+  const std::set<std::string> allow(d.allow_files.begin(), d.allow_files.end());
+  const std::set<std::string> deny(d.deny_files.begin(), d.deny_files.end());
+  std::vector<messages::fix_file> kept;
+  for (auto& f : plan.files) {
+    if ((allow.empty() || allow.count(f.path)) && !deny.count(f.path))
+      kept.push_back(std::move(f));
+    else
+      plan.suggestions.push_back({f.path, "", 0, "outside_approved_scope"});
+  }
+  plan.files = std::move(kept);
+}
+
 }  // namespace
 
 void set_engine_fault(std::string fault) { engine_fault() = std::move(fault); }
@@ -127,19 +142,7 @@ void workflow_engine::begin_stage(std::vector<output>& out) {
   } else if (s == "plan") {
     plan_ = plan_fixes(merged_.findings, ingest_, audit);
     if (engine_fault() == "plan_drops_fixes") plan_ = fix_plan{};
-    if (approval_) {
-      // An approval narrows what the fixer may touch; never widens it.
-      const std::set<std::string> allow(approval_->allow_files.begin(), approval_->allow_files.end());
-      const std::set<std::string> deny(approval_->deny_files.begin(), approval_->deny_files.end());
-      std::vector<messages::fix_file> kept;
-      for (auto& f : plan_.files) {
-        if ((allow.empty() || allow.count(f.path)) && !deny.count(f.path))
-          kept.push_back(std::move(f));
-        else
-          plan_.suggestions.push_back({f.path, "", 0, "outside_approved_scope"});
-      }
-      plan_.files = std::move(kept);
-    }
+    if (approval_) narrow_to_approved_scope(plan_, *approval_);
     complete_stage(out, plural(plan_.planned_lines, "fix", "fixes") + " in " +
                           plural(plan_.files.size(), "file", "files") + ", " +
                           plural(plan_.suggestions.size(), "suggestion", "suggestions") +
@@ -475,17 +478,12 @@ std::vector<output> workflow_engine::on_decision(const approval_decision& d) {
     return out;
   }
   // The patch: only the approved files; a narrower patch is scored again.
-  const std::set<std::string> allow(d.allow_files.begin(), d.allow_files.end());
-  const std::set<std::string> deny(d.deny_files.begin(), d.deny_files.end());
-  std::vector<messages::fix_file> kept;
-  for (const auto& f : plan_.files)
-    if ((allow.empty() || allow.count(f.path)) && !deny.count(f.path)) kept.push_back(f);
-    else plan_.suggestions.push_back({f.path, "", 0, "outside_approved_scope"});
-  if (kept.size() == plan_.files.size()) {
+  const size_t planned = plan_.files.size();
+  narrow_to_approved_scope(plan_, d);
+  if (plan_.files.size() == planned) {
     complete_stage(out, "approved by " + d.by + ": " + d.reason);
     return out;
   }
-  plan_.files = std::move(kept);
   if (plan_.files.empty()) {
     complete_stage(out, "approved by " + d.by + " with a scope that leaves nothing to apply");
     return out;
