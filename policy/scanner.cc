@@ -523,6 +523,23 @@ std::optional<scanner> scanner::deserialize(std::vector<rule> rules, std::string
   return scanner(std::move(im));
 }
 
+namespace {
+
+std::mutex pack_store_mu;
+scanner::pack_store the_pack_store;
+
+scanner::pack_store current_pack_store() {
+  std::lock_guard<std::mutex> lock(pack_store_mu);
+  return the_pack_store;
+}
+
+}  // namespace
+
+void scanner::set_pack_store(pack_store store) {
+  std::lock_guard<std::mutex> lock(pack_store_mu);
+  the_pack_store = std::move(store);
+}
+
 std::optional<scanner> scanner::for_pack(const std::vector<rule>& rules, std::string* error,
                                          std::string_view serialized) {
   static std::mutex mu;
@@ -537,8 +554,16 @@ std::optional<scanner> scanner::for_pack(const std::vector<rule>& rules, std::st
   // and both get equivalent scanners.
   std::optional<scanner> s;
   if (!serialized.empty()) s = deserialize(rules, serialized, nullptr);
-  if (!s) s = compile(rules, error);
-  if (!s) return std::nullopt;
+  const pack_store store = current_pack_store();
+  if (!s && store.load) {
+    const std::string stored = store.load(hash);
+    if (!stored.empty()) s = deserialize(rules, stored, nullptr);
+  }
+  if (!s) {
+    s = compile(rules, error);
+    if (!s) return std::nullopt;
+    if (store.save) store.save(hash, s->serialize());
+  }
   std::lock_guard<std::mutex> lock(mu);
   return scanner(cache.emplace(hash, s->impl_).first->second);
 }

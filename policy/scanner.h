@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +76,17 @@ public:
   // same pack and this Hyperscan) on first use, shared afterwards.
   static std::optional<scanner> for_pack(const std::vector<rule>& rules, std::string* error,
                                          std::string_view serialized = {});
+
+  // Where compiled packs persist between processes. policy/ does no I/O:
+  // the runtime installs these (runtime/scanner_cache.cc keeps one file per
+  // pack hash). for_pack() asks `load` before compiling, and hands `save`
+  // every pack it had to compile. Either may be empty. `load` returns ""
+  // when it has nothing; a blob that fails to deserialize is compiled over.
+  struct pack_store {
+    std::function<std::string(const std::string& pack_hash)> load;
+    std::function<void(const std::string& pack_hash, const std::string& serialized)> save;
+  };
+  static void set_pack_store(pack_store store);
 
   // for_pack(builtin_rules()). The built-in pack always compiles (tested).
   static const scanner& builtin();

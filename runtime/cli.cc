@@ -12,6 +12,7 @@
 #include "actors/workflow/workflow_engine.h"
 #include "messages/data/vocabulary.h"
 #include "runtime/commands.h"
+#include "runtime/scanner_cache.h"
 
 namespace casm::runtime {
 
@@ -173,6 +174,7 @@ int run_cli(int argc, char** argv) {
   // it may audit a repository owned by another user (as CI checkouts often
   // are) without trusting its config.
   git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+  install_scanner_cache(g);
 
   if (const char* fault = std::getenv("CASM_TEST_ENGINE_FAULT"); fault && *fault)
     workflow::set_engine_fault(fault);

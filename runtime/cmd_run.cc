@@ -30,7 +30,7 @@
 #include "runtime/home.h"
 #include "runtime/run_driver.h"
 #include "runtime/ruleset_loader.h"
-#include "runtime/scanner_cache.h"
+#include "policy/scanner.h"
 #include "runtime/template_loader.h"
 #include "telemetry/baseline.h"
 
@@ -245,7 +245,8 @@ int cmd_run(const global_options& g, const run_options& opt) {
     return ec::runtime_failure;
   }
 
-  if (start.audit.enabled) builtin_scanner(g);  // from the on-disk cache when it fits
+  // Loaded from the on-disk pack cache when it fits (install_scanner_cache).
+  if (start.audit.enabled) policy::scanner::builtin();
 
   messages::run_outcome outcome = drive_run(scfg, start, store.home()).outcome;
   if (outcome.exit_code != ec::ok && !outcome.reason.empty())

@@ -28,7 +28,7 @@
 #include "runtime/commands.h"
 #include "runtime/file_scan.h"
 #include "runtime/file_walk.h"
-#include "runtime/scanner_cache.h"
+#include "policy/scanner.h"
 #include "telemetry/baseline.h"
 #include "telemetry/issues_writer.h"
 
@@ -206,7 +206,7 @@ int cmd_scan(const global_options& g, const scan_options& o) {
   for (size_t i = 0; i < o.paths.size(); ++i) files.add_root(o.paths[i], flags->is_dir[i]);
   const auto walked = clock_type::now();
 
-  const policy::scanner& scanner = builtin_scanner(g);
+  const policy::scanner& scanner = policy::scanner::builtin();
   file_scan_settings settings;
   settings.max_file_bytes = o.max_file_bytes;
   settings.allow_paths = flags->allow_paths ? &*flags->allow_paths : nullptr;

@@ -1,12 +1,8 @@
 #include "runtime/scanner_cache.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
-#include "policy/rule_pack.h"
+#include "actors/supervisor/run_store.h"
 #include "runtime/home.h"
 
 namespace casm::runtime {
@@ -22,38 +18,20 @@ fs::path cache_dir(const global_options& g) {
   return {};
 }
 
-const policy::scanner& builtin_scanner(const global_options& g) {
-  static const policy::scanner s = [&] {
-    const auto& rules = policy::builtin_rules();
-    const fs::path dir = cache_dir(g);
-    const fs::path file = dir.empty() ? fs::path() : dir / ("hs-" + policy::rule_pack_hash() + ".db");
-    std::string blob;
-    if (!file.empty()) {
-      std::ifstream in(file, std::ios::binary);
-      std::ostringstream ss;
-      if (in && (ss << in.rdbuf())) blob = ss.str();
-    }
-    std::string error;
-    // Registered with for_pack(), so policy::scanner::builtin() (which the
-    // reviewer agents use) finds it instead of compiling again.
-    if (!blob.empty() && policy::scanner::deserialize(rules, blob, &error))
-      if (auto loaded = policy::scanner::for_pack(rules, &error, blob)) return *loaded;
-    const policy::scanner& compiled = policy::scanner::builtin();
-    if (!file.empty()) {
-      std::error_code ec;
-      fs::create_directories(dir, ec);
-      const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      const std::string fresh = compiled.serialize();
-      if (out && (out << fresh) && out.flush()) {
-        out.close();
-        fs::rename(tmp, file, ec);
-      }
-      if (ec || !out) fs::remove(tmp, ec);
-    }
-    return compiled;
-  }();
-  return s;
+void install_scanner_cache(const global_options& g) {
+  const fs::path dir = cache_dir(g);
+  if (dir.empty()) return;
+  auto file_of = [dir](const std::string& hash) { return dir / ("hs-" + hash + ".db"); };
+  policy::scanner::pack_store store;
+  store.load = [file_of](const std::string& hash) {
+    return supervisor::read_file(file_of(hash)).value_or(std::string());
+  };
+  store.save = [dir, file_of](const std::string& hash, const std::string& serialized) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (!ec) supervisor::write_file_atomic(file_of(hash), serialized);  // a failure costs a compile
+  };
+  policy::scanner::set_pack_store(std::move(store));
 }
 
 }  // namespace casm::runtime

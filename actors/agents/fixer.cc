@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "actors/agents/blob_cache.h"
 #include "actors/agents/git_access.h"
 #include "actors/supervisor/run_store.h"
 #include "messages/codec/digest.h"
@@ -69,11 +70,12 @@ fix_result apply_fixes(const fix_request& req, const std::filesystem::path& arti
   std::string patch_text;
   for (const auto& f : req.files) {
     git_oid old_id;
-    blob_ptr blob;
-    if (!parse_oid(f.oid, old_id) || git_blob_lookup(blob.out(), repo.get(), &old_id) != 0)
-      return fail("cannot read " + f.path + " (" + f.oid + "): " + git_error_text());
-    std::string_view before(static_cast<const char*>(git_blob_rawcontent(blob.get())),
-                            static_cast<size_t>(git_blob_rawsize(blob.get())));
+    blob_bytes blob;
+    std::string read_error;
+    if (!parse_oid(f.oid, old_id)) return fail("cannot read " + f.path + ": bad object id " + f.oid);
+    if (!blob.load(repo.get(), old_id, read_error))
+      return fail("cannot read " + f.path + " (" + f.oid + "): " + read_error);
+    const std::string_view before = blob.view();
     uint32_t changed = 0;
     const std::string after = policy::apply_mechanical_fix(
       before, policy::mechanical_fix{f.strip_lines, f.add_final_newline}, &changed);
@@ -82,7 +84,7 @@ fix_result apply_fixes(const fix_request& req, const std::filesystem::path& arti
     if (git_blob_create_from_buffer(&new_id, repo.get(), after.data(), after.size()) != 0)
       return fail("cannot write the fixed " + f.path + ": " + git_error_text());
     git_index_entry entry{};
-    entry.mode = f.mode ? f.mode : GIT_FILEMODE_BLOB;
+    entry.mode = f.mode ? f.mode : static_cast<uint32_t>(GIT_FILEMODE_BLOB);
     entry.id = new_id;
     entry.path = f.path.c_str();
     if (git_index_add(index.get(), &entry) != 0)

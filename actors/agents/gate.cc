@@ -2,6 +2,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/agents/blob_cache.h"
 #include "actors/agents/diff_reader.h"
 #include "actors/agents/git_access.h"
 #include "policy/mechanical_fix.h"
@@ -25,15 +26,15 @@ bool patch_facts(const gate_request& req, const gate_config& config,
     c.path = f.path;
     c.status = policy::change_status::modified;
     git_oid oid;
-    blob_ptr blob;
-    if (!parse_oid(f.oid, oid) || git_blob_lookup(blob.out(), repo.get(), &oid) != 0) {
+    blob_bytes blob;
+    std::string read_error = "bad object id";
+    if (!parse_oid(f.oid, oid) || !blob.load(repo.get(), oid, read_error)) {
       c.readable = false;
-      c.unreadable_reason = "corrupt object " + f.oid + ": " + git_error_text();
+      c.unreadable_reason = "corrupt object " + f.oid + ": " + read_error;
       files.push_back(std::move(c));
       continue;
     }
-    std::string_view before(static_cast<const char*>(git_blob_rawcontent(blob.get())),
-                            static_cast<size_t>(git_blob_rawsize(blob.get())));
+    const std::string_view before = blob.view();
     const std::string after = policy::apply_mechanical_fix(
       before, policy::mechanical_fix{f.strip_lines, f.add_final_newline});
     // Line by line: the fix never adds or removes lines.

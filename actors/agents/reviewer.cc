@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "actors/agents/blob_cache.h"
 #include "actors/agents/git_access.h"
 #include "policy/scanner.h"
 
@@ -50,12 +51,21 @@ struct shard_scan {
     return true;
   }
 
-  void append(std::vector<messages::finding> fs, const std::string& commit = {}) {
+  // Returns whether any of them can be fixed mechanically.
+  bool append(std::vector<messages::finding> fs, const std::string& commit = {}) {
     clip_previews(fs, req.preview_chars);
+    bool fixable = false;
     for (auto& f : fs) {
       f.commit = commit;
+      fixable = fixable || f.fixable;
       res.findings.push_back(std::move(f));
     }
+    return fixable;
+  }
+
+  // The patch gate and the fixer read a fixable file again: keep its bytes.
+  static void keep_for_fixer(const blob_ptr& blob, std::string_view content) {
+    blob_cache::instance().remember(*git_blob_id(blob.get()), content);
   }
 
   void full() {
@@ -81,7 +91,7 @@ struct shard_scan {
       }
       ++res.files_scanned;
       res.bytes_scanned += content.size();
-      append(scanner.scan(f.path, content, opts));
+      if (append(scanner.scan(f.path, content, opts))) keep_for_fixer(blob, content);
     }
   }
 
@@ -133,7 +143,7 @@ struct shard_scan {
       auto lines = added_lines(content, c.added);
       ++res.files_scanned;
       for (const auto& l : lines) res.bytes_scanned += l.second.size() + 1;
-      append(scanner.scan_added_lines(c.path, lines, opts));
+      if (append(scanner.scan_added_lines(c.path, lines, opts))) keep_for_fixer(blob, content);
     }
   }
 

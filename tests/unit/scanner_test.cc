@@ -505,6 +505,58 @@ TEST(ScannerTest, SerializedDatabaseRoundTripsToIdenticalResults) {
               sc().scan("src/app.js", planted_file()));
 }
 
+TEST(ScannerTest, PackStoreIsAskedBeforeCompilingAndGivenWhatWasCompiled) {
+  // A pack no other test builds, so the process-wide cache has not seen it.
+  auto pack = [](const std::string& word) {
+    rule r;
+    r.id = "test.store_" + word;
+    r.family = "quality";
+    r.pattern = "casm_store_" + word;
+    r.message = "A test rule.";
+    return std::vector<rule>{r};
+  };
+  std::map<std::string, std::string> disk;
+  int loads = 0, saves = 0;
+  scanner::pack_store store;
+  store.load = [&](const std::string& hash) {
+    ++loads;
+    auto it = disk.find(hash);
+    return it == disk.end() ? std::string() : it->second;
+  };
+  store.save = [&](const std::string& hash, const std::string& blob) {
+    ++saves;
+    disk[hash] = blob;
+  };
+  scanner::set_pack_store(store);
+
+  std::string error;
+  auto first = scanner::for_pack(pack("alpha"), &error);
+  ASSERT_TRUE(first) << error;
+  EXPECT_EQ(loads, 1);
+  ASSERT_EQ(saves, 1);  // compiled, so handed to the store
+  EXPECT_EQ(disk.begin()->first, rule_pack_hash(pack("alpha")));
+  EXPECT_EQ(scanner::deserialize(pack("alpha"), disk.begin()->second, &error)->pack_hash(),
+            first->pack_hash());
+
+  // Another pack whose blob is already stored: loaded, not compiled again.
+  auto beta = scanner::compile(pack("beta"), &error);
+  ASSERT_TRUE(beta) << error;
+  disk[rule_pack_hash(pack("beta"))] = beta->serialize();
+  auto loaded = scanner::for_pack(pack("beta"), &error);
+  ASSERT_TRUE(loaded) << error;
+  EXPECT_EQ(loads, 2);
+  EXPECT_EQ(saves, 1);
+  EXPECT_EQ(loaded->scan("a.txt", "x casm_store_beta y\n").size(), 1u);
+
+  // A torn stored blob is compiled over and replaced.
+  disk[rule_pack_hash(pack("gamma"))] = "casm-hs/2 torn";
+  auto gamma = scanner::for_pack(pack("gamma"), &error);
+  ASSERT_TRUE(gamma) << error;
+  EXPECT_EQ(saves, 2);
+  EXPECT_NE(disk[rule_pack_hash(pack("gamma"))], "casm-hs/2 torn");
+  scanner::set_pack_store({});
+}
+
 TEST(ScannerTest, ScanIsDeterministicAcrossCallsAndThreads) {
   const std::string content = planted_file() + "\n" + planted_file();
   const auto first = sc().scan("p.js", content);
