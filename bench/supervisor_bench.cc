@@ -73,7 +73,9 @@ void BM_SupervisorRecordedRoundTrips(benchmark::State& state) {
     scfg.run_dir = store.run_dir("BENCH");
     scfg.run_id = "BENCH";
     scfg.max_inflight = static_cast<size_t>(window);
-    supervisor::agent_set agents{sys.spawn(instant_ingest), sys.spawn(no_reporter)};
+    supervisor::agent_set agents;
+    agents.ingest = sys.spawn(instant_ingest);
+    agents.reporter = sys.spawn(no_reporter);
     auto sup = sys.spawn<caf::detached>(supervisor::supervisor, scfg, agents);
     caf::scoped_actor self{sys};
     state.ResumeTiming();

@@ -33,13 +33,30 @@ void mark_failed(Reply& r, std::string why) {
   r.error = std::move(why);
 }
 
+// A payload to record: a JSON value, or the canonical text of a message
+// written straight from its struct (messages::to_json_text), which spares
+// the large ones (an audit's findings, a repository's file list) a DOM.
+struct payload_in {
+  payload_in(json v) : value(std::move(v)), parsed(true) {}  // NOLINT: implicit on purpose
+  template <class Message>
+  static payload_in of(const Message& m) {
+    payload_in p(nullptr);
+    p.parsed = false;
+    p.text = messages::to_json_text(m);
+    return p;
+  }
+  json value;
+  std::string text;
+  bool parsed;
+};
+
 uint64_t append(self_ptr self, std::string_view kind, std::string source, std::string target,
-                std::string type, json payload);
+                std::string type, payload_in payload);
 
 // Appends a record; in a resume, the first live record is preceded by
 // run.resumed, which says from where.
 uint64_t record(self_ptr self, std::string_view kind, std::string source, std::string target,
-                std::string type, json payload) {
+                std::string type, payload_in payload) {
   auto& st = self->state;
   if (!st.cfg.feed.empty() && !st.resume_marked) {
     st.resume_marked = true;
@@ -74,12 +91,15 @@ bool replayed_output(self_ptr self, const std::string& type, const json& payload
 }
 
 uint64_t append(self_ptr self, std::string_view kind, std::string source, std::string target,
-                std::string type, json payload) {
+                std::string type, payload_in in) {
   auto& st = self->state;
-  std::string text = payload.dump();
+  const std::string text = in.parsed ? in.value.dump() : std::move(in.text);
+  json payload;
   if (text.size() > st.cfg.blob_threshold) {
     auto sha = run_store::put_blob(st.cfg.run_dir, text);
     payload = json{{"blob", sha}, {"bytes", text.size()}};
+  } else {
+    payload = in.parsed ? std::move(in.value) : json::parse(text);
   }
   const bool kill_point = !st.cfg.kill_after.empty() && st.cfg.kill_after.rfind(type, 0) == 0 &&
                          (st.cfg.kill_after.size() == type.size() ||
@@ -161,8 +181,8 @@ template <class Reply, class Agent, class Request>
 caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
                                            const char* agent_name, Request req) {
   auto rp = self->template make_response_promise<Reply>();
-  const json payload(req);
-  if (replayed_output(self, event_type<Request>::value, payload)) {
+  // Only a resume compares with the log; a live run records the text.
+  if (self->state.feeding && replayed_output(self, event_type<Request>::value, json(req))) {
     auto& st = self->state;
     if (!st.divergence.empty()) {
       abandon_resume(self);
@@ -176,12 +196,12 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
     // Asked but never answered (the process died mid-call): ask again live.
   } else {
     record(self, event_kind::output, "coordinator", agent_name, event_type<Request>::value,
-           payload);
+           payload_in::of(req));
   }
   auto deliver = [self, rp, agent_name](Reply reply) mutable {
     auto& st = self->state;
     record(self, event_kind::input, agent_name, "coordinator", event_type<Reply>::value,
-           json(reply));
+           payload_in::of(reply));
     --st.inflight;
     rp.deliver(std::move(reply));
     pump(self);

@@ -5,8 +5,12 @@
 // twin appears only when needed).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -56,6 +60,145 @@ inline void json_get(const nlohmann::json& j, const char* key, severity& v) {
 template <class T>
 void json_get(const nlohmann::json& j, const char* key, T& v) {
   if (auto it = j.find(key); it != j.end() && !it->is_null()) it->get_to(v);
+}
+
+// The same JSON as text, written straight into a string instead of through a
+// nlohmann DOM (a map node per field): the supervisor records multi-megabyte
+// messages (a large audit's findings) on the critical path, and the replayer
+// re-encodes every output it compares. The text is byte-for-byte what
+// nlohmann::json(x).dump() gives (keys sorted, no spaces, the same escapes
+// and _b64 companions); tests/unit/json_write_test.cc holds the two equal.
+// Types this writer does not know (doubles, maps, hand-written to_json) are
+// written by nlohmann.
+void json_write_string(std::string& out, std::string_view utf8);
+
+template <class T, class = void>
+struct has_json_write : std::false_type {};
+template <class T>
+struct has_json_write<T, std::void_t<decltype(json_write(std::declval<std::string&>(),
+                                                        std::declval<const T&>()))>>
+  : std::true_type {};
+
+// A vector written element by element (std::vector<bool> is left to nlohmann).
+template <class T>
+struct is_vector : std::false_type {};
+template <class T, class A>
+struct is_vector<std::vector<T, A>> : std::bool_constant<!std::is_same_v<T, bool>> {};
+
+template <class T>
+void json_write_value(std::string& out, const T& v) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    json_write_string(out, codec::is_utf8(v) ? std::string_view(v)
+                                             : std::string_view(codec::display_text(v)));
+  } else if constexpr (std::is_same_v<T, bool>) {
+    out += v ? "true" : "false";
+  } else if constexpr (std::is_same_v<T, severity>) {
+    json_write_string(out, to_string(v));
+  } else if constexpr (std::is_integral_v<T>) {
+    out += std::to_string(v);
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    out += '[';
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) out += ',';
+      if (codec::is_utf8(v[i])) {
+        json_write_string(out, v[i]);
+      } else {
+        out += "{\"b64\":";
+        json_write_string(out, codec::base64_encode(v[i]));
+        out += '}';
+      }
+    }
+    out += ']';
+  } else if constexpr (is_vector<T>::value) {
+    out += '[';
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) out += ',';
+      json_write_value(out, v[i]);
+    }
+    out += ']';
+  } else if constexpr (has_json_write<T>::value) {
+    json_write(out, v);
+  } else {
+    out += nlohmann::json(v).dump();
+  }
+}
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+// One key of a struct's JSON object; `write` appends `"key":value` and
+// returns true, or appends nothing and returns false (an absent _b64 key).
+template <class Type>
+struct json_field {
+  std::string key;
+  std::function<bool(std::string&, const Type&)> write;
+};
+
+template <class Type, class Get>
+void json_add_field(std::vector<json_field<Type>>& fields, const char* name, Get get) {
+  using F = std::decay_t<decltype(get(std::declval<const Type&>()))>;
+  const std::string key = std::string("\"") + name + "\":";
+  if constexpr (std::is_same_v<F, std::string>) {
+    // As put_bytes: the text, and the exact bytes in base64 when not UTF-8.
+    fields.push_back({name, [key, get](std::string& out, const Type& x) {
+                        out += key;
+                        json_write_value(out, get(x));
+                        return true;
+                      }});
+    const std::string b64_key = std::string("\"") + name + "_b64\":";
+    fields.push_back({std::string(name) + "_b64", [b64_key, get](std::string& out, const Type& x) {
+                        const std::string& v = get(x);
+                        if (codec::is_utf8(v)) return false;
+                        out += b64_key;
+                        json_write_string(out, codec::base64_encode(v));
+                        return true;
+                      }});
+  } else if constexpr (is_optional<F>::value) {
+    // An absent optional is an absent key.
+    fields.push_back({name, [key, get](std::string& out, const Type& x) {
+                        const auto& v = get(x);
+                        if (!v) return false;
+                        out += key;
+                        json_write_value(out, *v);
+                        return true;
+                      }});
+  } else {
+    fields.push_back({name, [key, get](std::string& out, const Type& x) {
+                        out += key;
+                        json_write_value(out, get(x));
+                        return true;
+                      }});
+  }
+}
+
+template <class Type>
+std::vector<json_field<Type>> json_sorted(std::vector<json_field<Type>> fields) {
+  std::sort(fields.begin(), fields.end(),
+            [](const json_field<Type>& a, const json_field<Type>& b) { return a.key < b.key; });
+  return fields;
+}
+
+template <class Type>
+void json_write_object(std::string& out, const Type& x, const std::vector<json_field<Type>>& fields) {
+  out += '{';
+  bool first = true;
+  for (const auto& f : fields) {
+    const size_t mark = out.size();
+    if (!first) out += ',';
+    if (f.write(out, x)) first = false;
+    else out.resize(mark);
+  }
+  out += '}';
+}
+
+// nlohmann::json(x).dump(), faster for the messages' own types.
+template <class T>
+std::string to_json_text(const T& x) {
+  std::string out;
+  json_write_value(out, x);
+  return out;
 }
 
 }  // namespace casm::messages
@@ -147,8 +290,12 @@ void json_get(const nlohmann::json& j, const char* key, T& v) {
 
 #define CASM_JSON_PUT_FIELD(field) ::casm::messages::json_put(j, #field, x.field);
 #define CASM_JSON_GET_FIELD(field) ::casm::messages::json_get(j, #field, x.field);
+#define CASM_JSON_TABLE_FIELD(field)                                              \
+  ::casm::messages::json_add_field<casm_self>(                                    \
+    fields, #field, [](const casm_self& v) -> const auto& { return v.field; });
 
-// Declares to_json/from_json for `Type` from its field list.
+// Declares to_json/from_json (nlohmann) and json_write (the same text,
+// streamed) for `Type` from its field list.
 #define CASM_JSON(Type, ...)                                             \
   inline void to_json(nlohmann::json& j, const Type& x) {                \
     j = nlohmann::json::object();                                        \
@@ -156,5 +303,14 @@ void json_get(const nlohmann::json& j, const char* key, T& v) {
   }                                                                      \
   inline void from_json(const nlohmann::json& j, Type& x) {              \
     CASM_FOR_EACH(CASM_JSON_GET_FIELD, __VA_ARGS__)                      \
+  }                                                                      \
+  inline void json_write(std::string& out, const Type& x) {              \
+    using casm_self = Type;                                              \
+    static const auto table = [] {                                       \
+      std::vector<::casm::messages::json_field<casm_self>> fields;       \
+      CASM_FOR_EACH(CASM_JSON_TABLE_FIELD, __VA_ARGS__)                  \
+      return ::casm::messages::json_sorted(std::move(fields));           \
+    }();                                                                 \
+    ::casm::messages::json_write_object(out, x, table);                  \
   }
 
