@@ -27,6 +27,11 @@ void mark_failed(ingest_result& r, std::string why) {
   r.error_kind = "io";
   r.error = std::move(why);
 }
+void mark_failed(model_reply& r, std::string why) {
+  r.ok = false;
+  r.error_kind = model_error::network_error;
+  r.error = std::move(why);
+}
 template <class Reply>
 void mark_failed(Reply& r, std::string why) {
   r.ok = false;
@@ -152,6 +157,8 @@ void stop_agents(self_ptr self) {
   stop(st.agents.validator);
   stop(st.agents.gate);
   for (const auto& r : st.agents.reviewers) stop(r);
+  stop(st.agents.router);
+  for (const auto& c : st.agents.connectors) stop(c);
   if (st.coordinator) self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
 }
 
@@ -335,6 +342,46 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
     [self](gate_request& req) -> caf::result<gate_result> {
       return forward<gate_result>(self, self->state.agents.gate, "gate", std::move(req));
     },
+    [self](route_request& req) -> caf::result<route_result> {
+      auto& st = self->state;
+      if (!st.agents.router) {
+        route_result r;
+        r.call_id = req.call_id;
+        r.error = "no router is running";
+        record(self, event_kind::output, "coordinator", "router", event_type<route_request>::value, json(req));
+        record(self, event_kind::input, "router", "coordinator", event_type<route_result>::value, json(r));
+        return r;
+      }
+      return forward<route_result>(self, st.agents.router, "router", std::move(req));
+    },
+    [self](settle_request& req) -> caf::result<settle_result> {
+      auto& st = self->state;
+      if (!st.agents.router) {
+        settle_result r;
+        r.call_id = req.call_id;
+        r.error = "no router is running";
+        record(self, event_kind::output, "coordinator", "router", event_type<settle_request>::value, json(req));
+        record(self, event_kind::input, "router", "coordinator", event_type<settle_result>::value, json(r));
+        return r;
+      }
+      return forward<settle_result>(self, st.agents.router, "router", std::move(req));
+    },
+    [self](model_call& req) -> caf::result<model_reply> {
+      auto& st = self->state;
+      if (st.agents.connectors.empty()) {
+        model_reply r;
+        r.call_id = req.call_id;
+        r.endpoint = req.endpoint;
+        mark_failed(r, "no model connector is running");
+        record(self, event_kind::output, "coordinator", "connector", event_type<model_call>::value, json(req));
+        record(self, event_kind::input, "connector", "coordinator", event_type<model_reply>::value, json(r));
+        return r;
+      }
+      auto agent = st.agents.connectors[st.next_connector++ % st.agents.connectors.size()];
+      return forward<model_reply>(self, agent, "connector", std::move(req));
+    },
+    [self](fallback_note& n) { note(self, event_type<fallback_note>::value, json(n)); },
+    [self](output_check& c) { note(self, event_type<output_check>::value, json(c)); },
     [self](security_alert& alert) {
       if (note(self, event_type<security_alert>::value, json(alert))) checkpoint(self);
     },

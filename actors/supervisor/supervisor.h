@@ -37,6 +37,8 @@ struct agent_set {
   protocol::fixer_actor fixer;
   protocol::validator_actor validator;
   protocol::gate_actor gate;
+  protocol::router_actor router;                   // routes and settles model tasks
+  std::vector<protocol::connector_actor> connectors;  // model calls, round robin
 };
 
 struct supervisor_config {
@@ -73,6 +75,7 @@ struct supervisor_state {
   std::optional<caf::typed_response_promise<messages::run_outcome>> done;
   std::queue<std::function<void()>> waiting;  // requests beyond the window
   size_t inflight = 0;
+  size_t next_connector = 0;
   bool finished = false;
   // resume
   size_t feed_next = 0;          // next feed record to match an output against
