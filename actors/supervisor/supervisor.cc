@@ -162,6 +162,19 @@ void stop_agents(self_ptr self) {
   if (st.coordinator) self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
 }
 
+// Delivers held recorded replies while the next one in log order is held.
+void flush_recorded(self_ptr self) {
+  auto& st = self->state;
+  while (st.next_recorded < st.recorded_order.size()) {
+    auto it = st.held_replies.find(st.recorded_order[st.next_recorded]);
+    if (it == st.held_replies.end()) return;
+    auto deliver = std::move(it->second);
+    st.held_replies.erase(it);
+    ++st.next_recorded;
+    deliver();
+  }
+}
+
 // Records the request, dispatches it to `agent` within the window, records
 // the reply and only then delivers it to the coordinator.
 template <class Reply, class Agent, class Request>
@@ -177,7 +190,9 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
     }
     // Answered in the log: deliver that answer; no agent runs again.
     if (auto it = st.recorded_replies.find(req.call_id); it != st.recorded_replies.end()) {
-      rp.deliver(it->second.template get<Reply>());
+      auto reply = it->second.template get<Reply>();
+      st.held_replies[req.call_id] = [rp, reply]() mutable { rp.deliver(std::move(reply)); };
+      flush_recorded(self);
       return rp;
     }
     // Asked but never answered (the process died mid-call): ask again live.
@@ -300,8 +315,10 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
         st.feeding = true;
         for (const auto& rec : st.cfg.feed) {
           const auto& p = rec["payload"];
-          if (rec.value("kind", "") == event_kind::input && p.is_object() && p.contains("call_id"))
+          if (rec.value("kind", "") == event_kind::input && p.is_object() && p.contains("call_id")) {
             st.recorded_replies[p.value("call_id", "")] = p;
+            st.recorded_order.push_back(p.value("call_id", ""));
+          }
           if (rec.value("type", "") == "approval.consumed" && p.is_object())
             st.consumed_approvals.insert(p.value("approval_id", ""));
         }

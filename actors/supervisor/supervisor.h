@@ -82,6 +82,12 @@ struct supervisor_state {
   bool feeding = false;          // outputs are still being matched
   bool resume_marked = false;    // run.resumed appended
   std::map<std::string, nlohmann::json> recorded_replies;  // call_id -> payload
+  // Recorded replies are delivered in the order the log holds them (not in
+  // the order their requests are re-emitted), so the resumed coordinator
+  // hears its inputs in the recorded order, as replay does.
+  std::vector<std::string> recorded_order;  // call ids of recorded replies, in log order
+  size_t next_recorded = 0;
+  std::map<std::string, std::function<void()>> held_replies;  // re-asked, waiting their turn
   std::set<std::string> consumed_approvals;                 // approval ids
   std::string divergence;        // set when a re-emitted output differs
   int kill_countdown = 0;        // for the kill_after seam

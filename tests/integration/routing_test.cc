@@ -295,6 +295,36 @@ TEST_F(Routing, ProviderErrorSwitchesProviderAndInvalidOutputIsRejectedAndRecord
   expect_key_nowhere();
 }
 
+TEST_F(Routing, TheFixersModelDiffIsCheckedAndWrittenAsAProposal) {
+  fake_provider fake;
+  const std::string diff =
+    "--- a/src/app.js\n+++ b/src/app.js\n@@ -5,1 +5,2 @@\n-module.exports = { add, token };\n"
+    "+// the token now comes from the environment\n+module.exports = { add };\n";
+  fake.script({fake_step::answer(good_review), fake_step::answer("```diff\n" + diff + "```\n")});
+  auto r = cli({"run", "--repo", repo.path().string(), "--reviewers", "1", "--provider", "openai",
+                "--budget-usd", "1"},
+               &fake);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string id = run_id_of(r.out);
+  ASSERT_TRUE(fs::exists(artifacts(id) / "model_patch.diff"));
+  EXPECT_EQ(slurp(artifacts(id) / "model_patch.diff"), diff);
+  auto sum = artifact_json(id, "run_summary.json");
+  EXPECT_EQ(sum["outcomes"]["model_patch"], "model_patch.diff");
+  bool fix_routed = false;
+  for (const auto& t : sum["routing"]["tasks"])
+    if (t["task_id"] == "fix") {
+      fix_routed = true;
+      EXPECT_EQ(t["outcome"], "model_ok");
+    }
+  EXPECT_TRUE(fix_routed);
+  // The fixer's prompt held the finding, never the secret.
+  auto seen = fake.requests();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_NE(seen[1].body.find("src/app.js"), std::string::npos);
+  EXPECT_EQ(seen[1].body.find(github_token), std::string::npos);
+  EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
+}
+
 TEST_F(Routing, BadRoutingInputIsOneSentenceAndExit2) {
   auto r = cli({"run", "--repo", repo.path().string(), "--provider", "nosuch"});
   EXPECT_EQ(r.code, 2);
