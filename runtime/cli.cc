@@ -55,6 +55,16 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--ruleset", run.ruleset, "Policy ruleset id or path (default: the template's)");
   run_cmd->add_option("--reviewers", run.reviewers, "Reviewer shards (default: one per core)")
     ->check(CLI::Range(1, 64));
+  run_cmd->add_option("--provider", run.providers,
+                      "Use these providers' models (opt-in; default: offline, no spend)")
+    ->delimiter(',');
+  run_cmd->add_option("--budget-usd", run.budget_usd,
+                      "Run budget in USD (default: the template's max_usd_per_run)")
+    ->check(CLI::Range(1e-9, 1e9));
+  run_cmd->add_option("--routing", run.routing, "Routing strategy (default: the template's)")
+    ->check(CLI::IsMember({"cost_aware_quality_floor", "quality_first", "budget_first", "latency_first"}));
+  run_cmd->add_option("--call-timeout-ms", run.call_timeout_ms, "Timeout of one model call attempt")
+    ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
   run_cmd->add_flag("--json", run.json, "Print the result as JSON");
   run_cmd->get_option("--history")->excludes("--base");
 
@@ -147,6 +157,17 @@ int run_cli(int argc, char** argv) {
   prune_cmd->add_flag("--dry-run", prune.dry_run, "Say what would go, delete nothing");
   prune_cmd->add_flag("--json", prune.json, "Print as JSON");
 
+  bool models_json = false;
+  auto* models_cmd = app.add_subcommand("models", "List the price registry and the model profiles");
+  models_cmd->add_flag("--json", models_json, "Print as JSON");
+
+  cost_options cost;
+  auto* cost_cmd = app.add_subcommand("cost", "A run's cost: total, per stage, per call, unit economics");
+  cost_cmd->add_option("--run-id", cost.run_id, "The run");
+  cost_cmd->add_flag("--last-run", cost.last_run, "The newest run");
+  cost_cmd->add_flag("--json", cost.json, "Print as JSON");
+  cost_cmd->get_option("--run-id")->excludes("--last-run");
+
   bool doctor_json = false;
   auto* doctor_cmd = app.add_subcommand("doctor", "Preflight: check this machine can run casm");
   doctor_cmd->add_flag("--json", doctor_json, "Print as JSON");
@@ -193,6 +214,8 @@ int run_cli(int argc, char** argv) {
   else if (*prune_cmd) rc = cmd_prune(g, prune);
   else if (*runs_cmd) rc = cmd_runs(g, runs_json);
   else if (*doctor_cmd) rc = cmd_doctor(g, doctor_json);
+  else if (*models_cmd) rc = cmd_models(g, models_json);
+  else if (*cost_cmd) rc = cmd_cost(g, cost);
   git_libgit2_shutdown();
   return rc;
 }

@@ -29,6 +29,7 @@
 #include "runtime/commands.h"
 #include "runtime/home.h"
 #include "runtime/run_driver.h"
+#include "runtime/routing_config.h"
 #include "runtime/ruleset_loader.h"
 #include "policy/scanner.h"
 #include "runtime/template_loader.h"
@@ -180,9 +181,18 @@ int cmd_run(const global_options& g, const run_options& opt) {
   messages::audit_options audit;
   loaded_ruleset ruleset;
   if (!fill_audit_options(tmpl, opt, audit, ruleset)) return ec::bad_input;
+  const int64_t now = codec::wall_clock_ms();
+  messages::routing_setup routing;
+  {
+    std::vector<std::string> errs;
+    if (!make_routing_setup(tmpl.manifest, tmpl.source, opt, codec::format_timestamp(now).substr(0, 10),
+                            routing, errs)) {
+      for (const auto& e : errs) print_error(e);
+      return ec::bad_input;
+    }
+  }
 
   supervisor::run_store store(resolve_home(g.home));
-  const int64_t now = codec::wall_clock_ms();
   const std::string run_id = new_run_id(now);
   if (auto err = store.create_run_dir(run_id); !err.empty()) {
     print_error("cannot create the run in " + store.home().string() + ": " + err);
@@ -207,6 +217,7 @@ int cmd_run(const global_options& g, const run_options& opt) {
   start.repo = opt.repo;
   start.head_rev = opt.head.empty() ? "HEAD" : opt.head;
   start.base_rev = opt.base;
+  start.routing = std::move(routing);
 
   supervisor::supervisor_config scfg;
   scfg.run_dir = run_dir;

@@ -25,6 +25,16 @@ struct run_options {
   std::string fail_on;
   std::string ruleset;         // id or path; default: the manifest's policy.ruleset
   int reviewers = 0;           // 0: one per core
+  std::vector<std::string> providers;  // --provider openai[,anthropic]: opt-in model use
+  double budget_usd = -1;      // --budget-usd; < 0: the template's max_usd_per_run
+  std::string routing;         // --routing STRATEGY; "": the template's
+  int64_t call_timeout_ms = 0; // --call-timeout-ms; 0: 60000
+  bool json = false;
+};
+
+struct cost_options {
+  std::string run_id;
+  bool last_run = false;
   bool json = false;
 };
 
@@ -96,6 +106,8 @@ int cmd_explain(const global_options& g, const run_ref_options& o);
 int cmd_verify_log(const global_options& g, const run_ref_options& o);
 int cmd_runs(const global_options& g, bool json);
 int cmd_doctor(const global_options& g, bool json);
+int cmd_models(const global_options& g, bool json);
+int cmd_cost(const global_options& g, const cost_options& o);
 
 // "casm: error: <sentence>" on stderr.
 void print_error(const std::string& sentence);

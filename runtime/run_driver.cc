@@ -1,5 +1,6 @@
 #include "runtime/run_driver.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <caf/actor_system.hpp>
@@ -11,6 +12,8 @@
 #include "actors/agents/reporter.h"
 #include "actors/agents/reviewer.h"
 #include "actors/agents/validator.h"
+#include "actors/connectors/connector_actor.h"
+#include "actors/routing/router_actor.h"
 #include "messages/data/vocabulary.h"
 #include "runtime/actor_boot.h"
 
@@ -18,8 +21,13 @@ namespace casm::runtime {
 
 namespace ec = messages::exit_code;
 
+std::shared_ptr<routing::accountant_core> process_accountant() {
+  static auto core = routing::make_accountant_core();
+  return core;
+}
+
 drive_result drive_run(const supervisor::supervisor_config& scfg, const messages::run_start& start,
-                       const std::filesystem::path& home) {
+                       const std::filesystem::path& home, const drive_options& opts) {
   drive_result result;
   const auto artifacts = supervisor::run_store::artifacts_dir(scfg.run_dir);
   {
@@ -38,6 +46,19 @@ drive_result drive_run(const supervisor::supervisor_config& scfg, const messages
       if (policy::parse_ruleset(start.audit.ruleset_id, start.audit.ruleset_text, gate.rules, errors)) {
         gate.ruleset_hash = start.audit.ruleset_hash;
         agents.gate = sys.spawn<caf::detached>(agents::gate_agent, std::move(gate));
+      }
+    }
+    if (start.routing.enabled) {
+      auto core = opts.accountant ? opts.accountant : process_accountant();
+      auto accountant = routing::spawn_accountant(sys, core);
+      const double cap = start.routing.constraints.max_usd_per_run;
+      // Opened before the coordinator exists: no reservation can come first.
+      core->open_run({start.run_id, cap > 0 ? cap : -1.0});
+      agents.router = routing::spawn_router(sys, accountant, start.routing.prices);
+      if (!start.routing.constraints.offline) {
+        const uint32_t n = std::max<uint32_t>(1, std::min<uint32_t>(4, start.audit.reviewers));
+        for (uint32_t i = 0; i < n; ++i)
+          agents.connectors.push_back(connectors::spawn_connector(sys, start.routing.prices));
       }
     }
     auto cfg_with_seams = scfg;

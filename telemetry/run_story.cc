@@ -60,7 +60,84 @@ void run_story::add(const json& rec) {
       if (h["request"].value("request_id", "") == p.value("request_id", "")) h["consumed_at"] = rec.value("ts", "");
   } else if (type == "security.alert") {
     alerts_.push_back(p);
-  } else if (type == "report.requested" && p.value("audit_enabled", false)) {
+  } else if (type == "route.requested") {
+    route_tasks_[p.value("call_id", "")] = p.contains("task") ? p["task"] : json::object();
+  } else if (type == "route.decided") {
+    const json& d = p.contains("decision") ? p["decision"] : json::object();
+    json cands = json::array();
+    if (d.contains("candidates"))
+      for (const auto& c : d["candidates"])
+        cands.push_back({{"provider", c.value("provider", "")},
+                         {"model", c.value("model", "")},
+                         {"score", c.value("score", 0.0)},
+                         {"estimated_cost_usd", c.value("estimated_cost_usd", 0.0)},
+                         {"worst_case_usd", c.value("worst_case_usd", 0.0)},
+                         {"price_known", c.value("price_known", false)},
+                         {"reject_reasons", c.value("reject_reasons", json::array())}});
+    const json& sel = d.value("has_selection", false) && d.contains("selected") ? d["selected"] : json(nullptr);
+    const json& res = p.contains("reservation") ? p["reservation"] : json::object();
+    json reservation = nullptr;
+    if (p.value("reservation_asked", false))
+      reservation = {{"granted", res.value("granted", false)},
+                     {"amount_usd", res.contains("held") ? res["held"].value("amount_usd", 0.0) : 0.0},
+                     {"id", res.contains("held") ? res["held"].value("id", uint64_t{0}) : uint64_t{0}},
+                     {"reason_code", res.value("reason_code", "")},
+                     {"refused_level", res.value("refused_level", "")}};
+    const json& task = route_tasks_.contains(p.value("call_id", "")) ? route_tasks_[p.value("call_id", "")] : json::object();
+    decisions_.push_back({{"task_id", d.value("task_id", "")},
+                          {"stage", d.value("stage", "")},
+                          {"profile", d.value("profile", "")},
+                          {"strategy", d.value("strategy", "")},
+                          {"estimated_input_tokens", task.value("estimated_input_tokens", uint64_t{0})},
+                          {"selected", sel.is_object() ? json{{"provider", sel.value("provider", "")},
+                                                              {"model", sel.value("model", "")},
+                                                              {"estimated_cost_usd", sel.value("estimated_cost_usd", 0.0)},
+                                                              {"worst_case_usd", sel.value("worst_case_usd", 0.0)}}
+                                                       : json(nullptr)},
+                          {"reason_codes", d.value("reason_codes", json::array())},
+                          {"candidates", cands},
+                          {"budget", p.value("budget", json::object())},
+                          {"reservation", reservation}});
+  } else if (type == "route.fallback") {
+    fallbacks_.push_back(p);
+  } else if (type == "model.completed") {
+    const json& t = p.contains("tokens") ? p["tokens"] : json::object();
+    calls_.push_back({{"call_id", p.value("call_id", "")},
+                      {"endpoint", p.value("endpoint", "")},
+                      {"model", p.value("model", "")},
+                      {"ok", p.value("ok", false)},
+                      {"error_kind", p.value("error_kind", "")},
+                      {"http_status", p.value("http_status", 0)},
+                      {"attempts", p.value("attempts", 0)},
+                      {"latency_ms", p.value("latency_ms", 0)},
+                      {"input_tokens", t.value("input_tokens", uint64_t{0})},
+                      {"cached_input_tokens", t.value("cached_input_tokens", uint64_t{0})},
+                      {"output_tokens", t.value("output_tokens", uint64_t{0})},
+                      {"cost", nullptr},
+                      {"output", nullptr}});
+  } else if (type == "cost.reconciled") {
+    for (auto it = calls_.rbegin(); it != calls_.rend(); ++it)
+      if ((*it)["cost"].is_null()) {
+        (*it)["cost"] = {{"usd", p.contains("actual") ? p["actual"].value("usd", 0.0) : 0.0},
+                         {"truth", p.contains("actual") ? p["actual"].value("truth", "") : ""},
+                         {"reserved_usd", p.value("reserved_usd", 0.0)},
+                         {"released_usd", p.value("released_usd", 0.0)}};
+        break;
+      }
+  } else if (type == "model.output_checked") {
+    for (auto& c : calls_)
+      if (c.value("call_id", "") == p.value("call_id", ""))
+        c["output"] = {{"accepted", p.value("accepted", false)}, {"reason", p.value("reason", "")},
+                       {"items", p.value("items", 0)}};
+  } else if (type == "report.requested" && p.contains("routing") &&
+             !p["routing"].value("run_summary", "").empty()) {
+    auto summary = json::parse(p["routing"].value("run_summary", ""), nullptr, false);
+    if (summary.is_object() && summary.contains("cost"))
+      cost_summary_ = {{"actual", summary["cost"]["actual"]},
+                       {"forecast", summary["cost"]["forecast"]},
+                       {"unit_economics", summary.value("unit_economics", json::object())}};
+  }
+  if (type == "report.requested" && p.value("audit_enabled", false)) {
     if (const auto text = p.value("policy_decisions", ""); !text.empty())
       policy_ = json::parse(text, nullptr, false);
     audit_ = true;
@@ -142,7 +219,7 @@ json run_story::to_json() const {
                  {"signals", policy_.is_object() ? policy_["signals"] : json::array()},
                  {"hitl", hitl_},
                  {"alerts", alerts_}};
-  j["routing"] = {{"tasks", json::array()}};
+  j["routing"] = {{"tasks", decisions_}, {"fallbacks", fallbacks_}, {"calls", calls_}};
   double total = 0;
   bool simulated = false;
   for (const auto& u : usage_) {
@@ -151,7 +228,8 @@ json run_story::to_json() const {
   }
   j["cost"] = {{"total_usd", total},
                {"truth", usage_.empty() ? "calculated" : (simulated ? "simulated" : "measured")},
-               {"calls", usage_}};
+               {"calls", usage_},
+               {"summary", cost_summary_}};
   j["artifacts"] = artifacts_;
   j["log"] = {{"verified", integrity_.verified}, {"events", integrity_.events},
               {"head", integrity_.head_hash}, {"torn_tail", integrity_.torn_tail}};
@@ -273,8 +351,74 @@ std::string run_story::to_text() const {
     }
   }
   for (const auto& a : alerts_) o << "  SECURITY ALERT at " << a.value("stage", "") << ": " << a.value("summary", "") << "\n";
-  o << "\nrouting choices\n  (none recorded: no routed model calls)\n";
+  o << "\nrouting choices\n";
+  if (decisions_.empty()) o << "  (none recorded: no routed model task)\n";
+  for (const auto& d : decisions_) {
+    const auto& sel = d["selected"];
+    char buf[160];
+    o << "  " << d.value("task_id", "") << " (" << d.value("stage", "") << ", profile "
+      << d.value("profile", "") << ", " << d.value("strategy", "") << "): ";
+    if (sel.is_object()) {
+      std::snprintf(buf, sizeof buf, " est $%.6f, worst case $%.6f", sel.value("estimated_cost_usd", 0.0),
+                    sel.value("worst_case_usd", 0.0));
+      o << sel.value("provider", "") << "/" << sel.value("model", "") << buf;
+    } else {
+      o << "no model";
+    }
+    std::string codes;
+    for (const auto& c : d["reason_codes"]) codes += (codes.empty() ? "" : ", ") + c.get<std::string>();
+    o << "  [" << codes << "]\n";
+    const auto& r = d["reservation"];
+    if (r.is_object()) {
+      std::snprintf(buf, sizeof buf, "$%.6f", r.value("amount_usd", 0.0));
+      o << "    reservation: " << (r.value("granted", false) ? std::string("granted ") + buf
+                                                               : "refused " + r.value("reason_code", "") +
+                                                                   " at " + r.value("refused_level", ""))
+        << "\n";
+    }
+    for (const auto& c : d["candidates"]) {
+      std::string why;
+      for (const auto& x : c["reject_reasons"]) why += (why.empty() ? "" : ",") + x.get<std::string>();
+      std::snprintf(buf, sizeof buf, " score %.3f est $%.6f", c.value("score", 0.0), c.value("estimated_cost_usd", 0.0));
+      o << "    - " << c.value("provider", "") << "/" << c.value("model", "")
+        << (c.value("price_known", false) ? std::string(buf) : std::string(" price unknown"))
+        << (why.empty() ? std::string("  eligible") : "  rejected: " + why) << "\n";
+    }
+  }
+  for (const auto& f : fallbacks_)
+    o << "  fallback " << f.value("task_id", "") << ": on " << f.value("on", "") << " -> "
+      << f.value("action", "") << " (" << f.value("reason_code", "") << "), failed "
+      << f.value("failed_model", "") << (f.value("next_model", "").empty() ? "" : ", next " + f.value("next_model", ""))
+      << (f.value("next_profile", "").empty() ? "" : ", profile " + f.value("next_profile", "")) << ": "
+      << f.value("detail", "") << "\n";
+  for (const auto& c : calls_) {
+    char buf[200];
+    const auto& cost = c["cost"];
+    std::snprintf(buf, sizeof buf, " in=%llu (cached %llu) out=%llu",
+                  static_cast<unsigned long long>(c.value("input_tokens", uint64_t{0})),
+                  static_cast<unsigned long long>(c.value("cached_input_tokens", uint64_t{0})),
+                  static_cast<unsigned long long>(c.value("output_tokens", uint64_t{0})));
+    o << "  call " << c.value("call_id", "") << " " << c.value("endpoint", "") << "/" << c.value("model", "")
+      << ": " << (c.value("ok", false) ? std::string("ok") : c.value("error_kind", "")) << buf;
+    if (cost.is_object()) {
+      std::snprintf(buf, sizeof buf, " $%.6f (%s), reserved $%.6f", cost.value("usd", 0.0),
+                    cost.value("truth", "").c_str(), cost.value("reserved_usd", 0.0));
+      o << buf;
+    }
+    if (c["output"].is_object())
+      o << (c["output"].value("accepted", false) ? ", output accepted" : ", output rejected: " + c["output"].value("reason", ""));
+    o << "\n";
+  }
   o << "\ncost\n";
+  if (cost_summary_.is_object()) {
+    char buf[200];
+    const auto& a = cost_summary_["actual"];
+    const auto& f = cost_summary_["forecast"];
+    std::snprintf(buf, sizeof buf, "  actual $%.6f (%s), forecast $%.6f (%s, R and S applied)\n",
+                  a.value("usd", 0.0), a.value("truth", "").c_str(), f.value("usd", 0.0),
+                  f.value("truth", "").c_str());
+    o << buf;
+  }
   if (usage_.empty()) {
     o << "  total $0.00 (calculated: no model calls, no tool or infra cost lines)\n";
   } else {

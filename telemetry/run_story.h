@@ -55,6 +55,13 @@ private:
   nlohmann::json policy_ = nullptr;
   nlohmann::json hitl_ = nlohmann::json::array();
   nlohmann::json alerts_ = nlohmann::json::array();
+  // Routing: every decision (with its candidates and reservation), fallback
+  // and model call (with its reconciled cost and output verdict).
+  nlohmann::json route_tasks_ = nlohmann::json::object();  // route call id -> task id
+  nlohmann::json decisions_ = nlohmann::json::array();
+  nlohmann::json fallbacks_ = nlohmann::json::array();
+  nlohmann::json calls_ = nlohmann::json::array();
+  nlohmann::json cost_summary_ = nullptr;  // run_summary.json's cost, as the report stated it
   log_integrity integrity_;
 };
 

@@ -37,6 +37,12 @@ protocol::reporter_actor::behavior_type reporter_agent(protocol::reporter_actor:
         files.emplace_back("report.sarif", sarif.get());
       }
       if (!req.policy_decisions.empty()) files.emplace_back("policy_decisions.json", req.policy_decisions);
+      const auto& rt = req.routing;
+      if (!rt.routing_decisions.empty()) files.emplace_back("routing_decisions.json", rt.routing_decisions);
+      if (!rt.cost_forecast.empty()) files.emplace_back("cost_forecast.json", rt.cost_forecast);
+      if (!rt.cost_report.empty()) files.emplace_back("cost_report.md", rt.cost_report);
+      if (!rt.run_summary.empty()) files.emplace_back("run_summary.json", rt.run_summary);
+      if (!rt.model_patch.empty()) files.emplace_back("model_patch.diff", rt.model_patch);
       files.emplace_back("report.md", telemetry::render_report_md(req));
       for (const auto& [name, text] : files) {
         auto err = supervisor::write_file_atomic(artifacts_dir / name, text);

@@ -6,7 +6,10 @@
 
 #include "actors/agents/blob_cache.h"
 #include "actors/agents/git_access.h"
+#include "messages/codec/json_text.h"
+#include "policy/redaction.h"
 #include "policy/scanner.h"
+#include <set>
 
 namespace casm::agents {
 
@@ -51,6 +54,46 @@ struct shard_scan {
     return true;
   }
 
+  // A model prompt's code excerpt: numbered lines, any line a secret was
+  // found on replaced whole, then every other detected secret masked by
+  // policy::redact_text; stops at req.excerpt_bytes.
+  void add_excerpt(const std::string& path,
+                   const std::vector<std::pair<uint32_t, std::string>>& lines,
+                   const std::vector<messages::finding>& found) {
+    if (req.excerpt_bytes == 0 || res.excerpt.size() >= req.excerpt_bytes) return;
+    std::set<uint32_t> secret_lines;
+    for (const auto& f : found)
+      if (f.secret && f.path == path) secret_lines.insert(f.line);
+    std::string chunk = "=== " + codec::display_text(path) + " ===\n";
+    for (const auto& [n, text] : lines) {
+      chunk += std::to_string(n) + ": ";
+      chunk += secret_lines.count(n) ? std::string("[line masked: a secret was detected here]") : text;
+      chunk += "\n";
+      if (res.excerpt.size() + chunk.size() > req.excerpt_bytes) break;
+    }
+    chunk = policy::redact_text(chunk);
+    const size_t room = req.excerpt_bytes - res.excerpt.size();
+    if (chunk.size() > room) {
+      auto nl = chunk.rfind('\n', room);
+      chunk.resize(nl == std::string::npos ? 0 : nl + 1);
+    }
+    res.excerpt += chunk;
+  }
+
+  static std::vector<std::pair<uint32_t, std::string>> all_lines(std::string_view content) {
+    std::vector<std::pair<uint32_t, std::string>> out;
+    size_t pos = 0;
+    uint32_t n = 1;
+    while (pos < content.size()) {
+      size_t nl = content.find('\n', pos);
+      size_t end = nl == std::string_view::npos ? content.size() : nl;
+      out.emplace_back(n++, std::string(content.substr(pos, end - pos)));
+      if (nl == std::string_view::npos) break;
+      pos = nl + 1;
+    }
+    return out;
+  }
+
   // Returns whether any of them can be fixed mechanically.
   bool append(std::vector<messages::finding> fs, const std::string& commit = {}) {
     clip_previews(fs, req.preview_chars);
@@ -91,7 +134,12 @@ struct shard_scan {
       }
       ++res.files_scanned;
       res.bytes_scanned += content.size();
-      if (append(scanner.scan(f.path, content, opts))) keep_for_fixer(blob, content);
+      res.lines_scanned += static_cast<uint64_t>(std::count(content.begin(), content.end(), '\n')) +
+                           (!content.empty() && content.back() != '\n' ? 1 : 0);
+      auto found = scanner.scan(f.path, content, opts);
+      if (req.excerpt_bytes > 0 && res.excerpt.size() < req.excerpt_bytes)
+        add_excerpt(f.path, all_lines(content), found);
+      if (append(std::move(found))) keep_for_fixer(blob, content);
     }
   }
 
@@ -143,7 +191,10 @@ struct shard_scan {
       auto lines = added_lines(content, c.added);
       ++res.files_scanned;
       for (const auto& l : lines) res.bytes_scanned += l.second.size() + 1;
-      if (append(scanner.scan_added_lines(c.path, lines, opts))) keep_for_fixer(blob, content);
+      res.lines_scanned += lines.size();
+      auto found = scanner.scan_added_lines(c.path, lines, opts);
+      add_excerpt(c.path, lines, found);
+      if (append(std::move(found))) keep_for_fixer(blob, content);
     }
   }
 
@@ -210,6 +261,7 @@ struct shard_scan {
           }
         }
         ++res.files_scanned;
+        res.lines_scanned += lines.size();
         append(scanner.scan_added_lines(path, lines, opts), id);
       }
     }

@@ -27,6 +27,11 @@ void mark_failed(ingest_result& r, std::string why) {
   r.error_kind = "io";
   r.error = std::move(why);
 }
+void mark_failed(model_reply& r, std::string why) {
+  r.ok = false;
+  r.error_kind = model_error::network_error;
+  r.error = std::move(why);
+}
 template <class Reply>
 void mark_failed(Reply& r, std::string why) {
   r.ok = false;
@@ -172,7 +177,22 @@ void stop_agents(self_ptr self) {
   stop(st.agents.validator);
   stop(st.agents.gate);
   for (const auto& r : st.agents.reviewers) stop(r);
+  stop(st.agents.router);
+  for (const auto& c : st.agents.connectors) stop(c);
   if (st.coordinator) self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
+}
+
+// Delivers held recorded replies while the next one in log order is held.
+void flush_recorded(self_ptr self) {
+  auto& st = self->state;
+  while (st.next_recorded < st.recorded_order.size()) {
+    auto it = st.held_replies.find(st.recorded_order[st.next_recorded]);
+    if (it == st.held_replies.end()) return;
+    auto deliver = std::move(it->second);
+    st.held_replies.erase(it);
+    ++st.next_recorded;
+    deliver();
+  }
 }
 
 // Records the request, dispatches it to `agent` within the window, records
@@ -190,7 +210,9 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
     }
     // Answered in the log: deliver that answer; no agent runs again.
     if (auto it = st.recorded_replies.find(req.call_id); it != st.recorded_replies.end()) {
-      rp.deliver(it->second.template get<Reply>());
+      auto reply = it->second.template get<Reply>();
+      st.held_replies[req.call_id] = [rp, reply]() mutable { rp.deliver(std::move(reply)); };
+      flush_recorded(self);
       return rp;
     }
     // Asked but never answered (the process died mid-call): ask again live.
@@ -313,8 +335,10 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
         st.feeding = true;
         for (const auto& rec : st.cfg.feed) {
           const auto& p = rec["payload"];
-          if (rec.value("kind", "") == event_kind::input && p.is_object() && p.contains("call_id"))
+          if (rec.value("kind", "") == event_kind::input && p.is_object() && p.contains("call_id")) {
             st.recorded_replies[p.value("call_id", "")] = p;
+            st.recorded_order.push_back(p.value("call_id", ""));
+          }
           if (rec.value("type", "") == "approval.consumed" && p.is_object())
             st.consumed_approvals.insert(p.value("approval_id", ""));
         }
@@ -355,6 +379,46 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
     [self](gate_request& req) -> caf::result<gate_result> {
       return forward<gate_result>(self, self->state.agents.gate, "gate", std::move(req));
     },
+    [self](route_request& req) -> caf::result<route_result> {
+      auto& st = self->state;
+      if (!st.agents.router) {
+        route_result r;
+        r.call_id = req.call_id;
+        r.error = "no router is running";
+        record(self, event_kind::output, "coordinator", "router", event_type<route_request>::value, json(req));
+        record(self, event_kind::input, "router", "coordinator", event_type<route_result>::value, json(r));
+        return r;
+      }
+      return forward<route_result>(self, st.agents.router, "router", std::move(req));
+    },
+    [self](settle_request& req) -> caf::result<settle_result> {
+      auto& st = self->state;
+      if (!st.agents.router) {
+        settle_result r;
+        r.call_id = req.call_id;
+        r.error = "no router is running";
+        record(self, event_kind::output, "coordinator", "router", event_type<settle_request>::value, json(req));
+        record(self, event_kind::input, "router", "coordinator", event_type<settle_result>::value, json(r));
+        return r;
+      }
+      return forward<settle_result>(self, st.agents.router, "router", std::move(req));
+    },
+    [self](model_call& req) -> caf::result<model_reply> {
+      auto& st = self->state;
+      if (st.agents.connectors.empty()) {
+        model_reply r;
+        r.call_id = req.call_id;
+        r.endpoint = req.endpoint;
+        mark_failed(r, "no model connector is running");
+        record(self, event_kind::output, "coordinator", "connector", event_type<model_call>::value, json(req));
+        record(self, event_kind::input, "connector", "coordinator", event_type<model_reply>::value, json(r));
+        return r;
+      }
+      auto agent = st.agents.connectors[st.next_connector++ % st.agents.connectors.size()];
+      return forward<model_reply>(self, agent, "connector", std::move(req));
+    },
+    [self](fallback_note& n) { note(self, event_type<fallback_note>::value, json(n)); },
+    [self](output_check& c) { note(self, event_type<output_check>::value, json(c)); },
     [self](security_alert& alert) {
       if (note(self, event_type<security_alert>::value, json(alert))) checkpoint(self);
     },

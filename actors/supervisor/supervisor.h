@@ -37,6 +37,8 @@ struct agent_set {
   protocol::fixer_actor fixer;
   protocol::validator_actor validator;
   protocol::gate_actor gate;
+  protocol::router_actor router;                   // routes and settles model tasks
+  std::vector<protocol::connector_actor> connectors;  // model calls, round robin
 };
 
 struct supervisor_config {
@@ -73,12 +75,19 @@ struct supervisor_state {
   std::optional<caf::typed_response_promise<messages::run_outcome>> done;
   std::queue<std::function<void()>> waiting;  // requests beyond the window
   size_t inflight = 0;
+  size_t next_connector = 0;
   bool finished = false;
   // resume
   size_t feed_next = 0;          // next feed record to match an output against
   bool feeding = false;          // outputs are still being matched
   bool resume_marked = false;    // run.resumed appended
   std::map<std::string, nlohmann::json> recorded_replies;  // call_id -> payload
+  // Recorded replies are delivered in the order the log holds them (not in
+  // the order their requests are re-emitted), so the resumed coordinator
+  // hears its inputs in the recorded order, as replay does.
+  std::vector<std::string> recorded_order;  // call ids of recorded replies, in log order
+  size_t next_recorded = 0;
+  std::map<std::string, std::function<void()>> held_replies;  // re-asked, waiting their turn
   std::set<std::string> consumed_approvals;                 // approval ids
   std::string divergence;        // set when a re-emitted output differs
   int kill_countdown = 0;        // for the kill_after seam

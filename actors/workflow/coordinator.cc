@@ -36,6 +36,16 @@ void emit(self_ptr self, const protocol::supervisor_actor& sup, std::vector<outp
       ask<report_request, report_result>(self, sup, std::move(*req));
     } else if (auto* req = std::get_if<gate_request>(&o)) {
       ask<gate_request, gate_result>(self, sup, std::move(*req));
+    } else if (auto* req = std::get_if<route_request>(&o)) {
+      ask<route_request, route_result>(self, sup, std::move(*req));
+    } else if (auto* req = std::get_if<model_call>(&o)) {
+      ask<model_call, model_reply>(self, sup, std::move(*req));
+    } else if (auto* req = std::get_if<settle_request>(&o)) {
+      ask<settle_request, settle_result>(self, sup, std::move(*req));
+    } else if (auto* n = std::get_if<fallback_note>(&o)) {
+      self->send(sup, std::move(*n));
+    } else if (auto* c = std::get_if<output_check>(&o)) {
+      self->send(sup, std::move(*c));
     } else if (auto* hitl = std::get_if<hitl_request>(&o)) {
       self->send(sup, std::move(*hitl));
     } else if (auto* alert = std::get_if<security_alert>(&o)) {

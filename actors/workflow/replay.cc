@@ -78,6 +78,9 @@ const route routes[] = {
   answer<fix_request, fix_result>(),
   answer<validate_request, validate_result>(),
   answer<report_request, report_result>(),
+  answer<route_request, route_result>(),
+  answer<model_call, model_reply>(),
+  answer<settle_request, settle_result>(),
 };
 
 const route* route_for_input(const std::string& type) {

@@ -10,6 +10,8 @@
 #include "messages/codec/ulid.h"
 #include "policy/risk.h"
 #include "telemetry/policy_decisions_writer.h"
+#include "telemetry/cost_report.h"
+#include "telemetry/routing_writer.h"
 #include "messages/data/vocabulary.h"
 
 namespace casm::workflow {
@@ -118,6 +120,9 @@ void workflow_engine::begin_stage(std::vector<output>& out) {
     out.emplace_back(std::move(q));
   } else if (s == "analyze") {
     shards_ = make_review_shards(ingest_, audit, [this] { return next_call_id(); }, allowlisted_);
+    const auto& rc = start_.routing;
+    if (rc.enabled && rc.reviewer_enabled && !rc.constraints.offline)
+      for (auto& shard : shards_) shard.excerpt_bytes = rc.review_excerpt_bytes;
     reviews_.assign(shards_.size(), review_result{});
     reviews_pending_ = shards_.size();
     for (const auto& shard : shards_) out.emplace_back(shard);
@@ -148,20 +153,24 @@ void workflow_engine::begin_stage(std::vector<output>& out) {
                           plural(plan_.suggestions.size(), "suggestion", "suggestions") +
                           " left to a human");
   } else if (s == "apply") {
-    if (plan_.files.empty()) {
-      skip_stage(out, audit.fixer_enabled ? "nothing the fixer may change" : "the fixer is disabled");
+    const auto& rc = start_.routing;
+    if (rc.enabled && rc.fixer_enabled && audit.fixer_enabled && !fix_task_started_ &&
+        !fix_work().empty()) {
+      // The fixer's model task first (offline: only its routing decision),
+      // then the mechanical patch.
+      fix_task_started_ = true;
+      model_task t;
+      t.task_id = "fix";
+      t.task_type = "fix";
+      t.stage = "apply";
+      t.profile = rc.fixer_profile;
+      t.scope = 50;
+      auto& slot = tasks_[t.task_id];
+      slot = std::move(t);
+      route_task(out, slot);
       return;
     }
-    fix_attempted_ = true;
-    fix_request q;
-    q.call_id = next_call_id();
-    q.run_id = start_.run_id;
-    q.repo_path = ingest_.repo_path;
-    q.head_commit = ingest_.head_commit;
-    q.files = plan_.files;
-    q.write_branch = audit.write_branch;
-    q.branch = "casm/" + start_.run_id;
-    out.emplace_back(std::move(q));
+    begin_apply(out);
   } else if (s == "validate") {
     auto commands = validation_commands(ingest_, audit);
     if (!audit.validator_enabled || commands.empty()) {
@@ -191,6 +200,24 @@ void workflow_engine::begin_stage(std::vector<output>& out) {
     fail_stage(out, "internal", "stage '" + s + "' has no implementation in this build",
                ec::runtime_failure);
   }
+}
+
+void workflow_engine::begin_apply(std::vector<output>& out) {
+  const auto& audit = start_.audit;
+  if (plan_.files.empty()) {
+    skip_stage(out, audit.fixer_enabled ? "nothing the fixer may change" : "the fixer is disabled");
+    return;
+  }
+  fix_attempted_ = true;
+  fix_request q;
+  q.call_id = next_call_id();
+  q.run_id = start_.run_id;
+  q.repo_path = ingest_.repo_path;
+  q.head_commit = ingest_.head_commit;
+  q.files = plan_.files;
+  q.write_branch = audit.write_branch;
+  q.branch = "casm/" + start_.run_id;
+  out.emplace_back(std::move(q));
 }
 
 void workflow_engine::complete_stage(std::vector<output>& out, const std::string& detail) {
@@ -257,8 +284,12 @@ std::vector<output> workflow_engine::on_reply(const review_result& r) {
   std::vector<output> out;
   if (!at("analyze") || r.shard >= reviews_.size() || reviews_pending_ == 0) return out;
   reviews_[r.shard] = r;
-  if (--reviews_pending_ > 0) return out;
-  finish_analyze(out);
+  lines_scanned_ += r.lines_scanned;
+  const auto& rc = start_.routing;
+  if (rc.enabled && rc.reviewer_enabled && r.ok && !budget_stop_)
+    start_review_task(out, r.shard);
+  else
+    shard_done(out);
   return out;
 }
 
@@ -569,7 +600,418 @@ report_request workflow_engine::make_report_request() {
       a.outcome = "UNVERIFIED";
     a.usage = usage_;
   }
+  q.routing = make_routing_report(q);
   return q;
+}
+
+// --- routed model tasks -----------------------------------------------------
+
+namespace {
+
+bool has_code(const std::vector<std::string>& codes, const char* code) {
+  return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+}  // namespace
+
+void workflow_engine::shard_done(std::vector<output>& out) {
+  if (reviews_pending_ == 0 || --reviews_pending_ > 0) return;
+  if (budget_stop_) {
+    end_early(out, "budget_stopped", ec::budget, "over_budget", budget_reason_);
+    return;
+  }
+  finish_analyze(out);
+}
+
+std::set<std::string> workflow_engine::task_paths(const model_task& t) const {
+  std::set<std::string> paths;
+  if (t.task_type == "review") {
+    const auto& shard = shards_[t.shard];
+    for (const auto& f : shard.files) paths.insert(f.path);
+    for (const auto& c : shard.changes) paths.insert(c.path);
+    for (const auto& f : reviews_[t.shard].findings) paths.insert(f.path);
+  } else {
+    for (const auto& f : fix_work()) paths.insert(f.path);
+  }
+  return paths;
+}
+
+std::vector<messages::finding> workflow_engine::fix_work() const {
+  std::vector<messages::finding> out;
+  for (const auto& f : merged_.findings) {
+    bool suggested = false;
+    for (const auto& sg : plan_.suggestions)
+      if (sg.path == f.path && sg.line == f.line && sg.rule_id == f.rule_id) suggested = true;
+    if (!f.fixable || suggested) out.push_back(f);
+  }
+  return out;
+}
+
+prompt workflow_engine::build_prompt(const model_task& t) const {
+  if (t.task_type == "review") {
+    const auto& r = reviews_[t.shard];
+    auto set = task_paths(t);
+    return review_prompt(r.findings, std::vector<std::string>(set.begin(), set.end()), r.excerpt,
+                         t.scope);
+  }
+  return fix_prompt(fix_work(), static_cast<size_t>(t.scope));
+}
+
+void workflow_engine::start_review_task(std::vector<output>& out, uint32_t shard) {
+  model_task t;
+  t.task_id = "review-" + std::to_string(shard);
+  t.task_type = "review";
+  t.stage = "analyze";
+  t.shard = shard;
+  t.profile = start_.routing.reviewer_profile;
+  t.scope = start_.routing.review_excerpt_bytes;
+  auto& slot = tasks_[t.task_id];
+  slot = std::move(t);
+  route_task(out, slot);
+}
+
+workflow_engine::model_task* workflow_engine::task_of_call(const std::string& call_id) {
+  auto it = call_task_.find(call_id);
+  if (it == call_task_.end()) return nullptr;
+  auto t = tasks_.find(it->second);
+  return t == tasks_.end() ? nullptr : &t->second;
+}
+
+bool workflow_engine::task_stage_live(const model_task& t) const {
+  return at(t.stage.c_str()) && !waiting_;
+}
+
+void workflow_engine::route_task(std::vector<output>& out, model_task& t) {
+  const auto& rc = start_.routing;
+  if (budget_stop_) {
+    finish_task(out, t, "stopped_by_budget");
+    return;
+  }
+  // Every fallback routes again; a task gets a bounded number of tries.
+  if (++t.routes > 8) {
+    finish_task(out, t, "model_failed: too many fallbacks");
+    return;
+  }
+  messages::routing_task rt;
+  rt.task_id = t.task_id;
+  rt.task_type = t.task_type;
+  rt.stage = t.stage;
+  rt.profile = t.profile;
+  rt.exclude_models = t.tried;
+  const bool review = t.task_type == "review";
+  rt.max_output_tokens = review ? rc.review_max_output_tokens : rc.fix_max_output_tokens;
+  if (rc.constraints.offline) {
+    // The offline provider's stand-in figures (simulated).
+    if (review) {
+      rt.estimated_input_tokens = (reviews_[t.shard].bytes_scanned + 3) / 4;
+      rt.estimated_output_tokens = 24 * reviews_[t.shard].findings.size();
+    } else {
+      const uint64_t n = fix_work().size();
+      rt.estimated_input_tokens = 64 * n;
+      rt.estimated_output_tokens = 48 * n;
+    }
+  } else {
+    t.text = build_prompt(t);
+    rt.estimated_input_tokens = t.text.input_token_bound();
+    rt.estimated_output_tokens = std::min<uint64_t>(review ? 256 : 800, rt.max_output_tokens);
+  }
+  t.asked = rt;
+  route_request q;
+  q.call_id = next_call_id();
+  q.run_id = start_.run_id;
+  q.day = rc.day;
+  q.strategy = rc.strategy;
+  q.task = std::move(rt);
+  q.constraints = rc.constraints;
+  call_task_[q.call_id] = t.task_id;
+  out.emplace_back(std::move(q));
+}
+
+void workflow_engine::finish_task(std::vector<output>& out, model_task& t,
+                                  const std::string& outcome) {
+  if (t.done) return;
+  t.done = true;
+  t.outcome = outcome;
+  if (!task_stage_live(t)) return;
+  if (t.task_type == "review") {
+    shard_done(out);
+    return;
+  }
+  if (budget_stop_) {
+    end_early(out, "budget_stopped", ec::budget, "over_budget", budget_reason_);
+    return;
+  }
+  begin_apply(out);
+}
+
+void workflow_engine::fall_back(std::vector<output>& out, model_task& t,
+                                telemetry::failure_kind kind, const std::string& detail) {
+  const auto& rc = start_.routing;
+  const std::string failed_model = t.decision.has_selection ? t.decision.selected.model : "";
+  auto step = telemetry::next_fallback(t.decision, failed_model, kind, rc.constraints.fallbacks,
+                                       t.taken);
+  t.taken.push_back(step);
+  fallback_note n;
+  n.task_id = t.task_id;
+  n.on = step.on;
+  n.action = step.action;
+  n.reason_code = step.reason_code;
+  n.failed_model = step.failed_model;
+  n.failed_endpoint = step.failed_endpoint;
+  if (step.has_next) n.next_model = step.next.model;
+  n.next_profile = step.next_profile;
+  n.detail = codec::display_text(detail);
+  fallback_log_.push_back(n);
+  out.emplace_back(std::move(n));
+  if (step.action == "stop" || step.action == "escalate_hitl") {
+    if (kind == telemetry::failure_kind::over_budget) {
+      budget_stop_ = true;
+      if (budget_reason_.empty())
+        budget_reason_ = "stopped by budget: " + t.task_id + ": " + detail;
+      finish_task(out, t, "stopped_by_budget");
+    } else {
+      finish_task(out, t,
+                  step.action == "escalate_hitl" ? "needs_human: " + detail : "model_failed: " + detail);
+    }
+    return;
+  }
+  if (step.action == "reduce_scope") {
+    t.scope = std::max<uint64_t>(1, t.scope / 2);
+    route_task(out, t);
+    return;
+  }
+  auto tried = [&](const std::string& m) {
+    if (!m.empty() && std::find(t.tried.begin(), t.tried.end(), m) == t.tried.end())
+      t.tried.push_back(m);
+  };
+  tried(failed_model);
+  if (kind == telemetry::failure_kind::provider_error)
+    for (const auto& c : t.decision.candidates)
+      if (c.endpoint == step.failed_endpoint) tried(c.model);
+  if (!step.next_profile.empty()) t.profile = step.next_profile;
+  route_task(out, t);
+}
+
+std::vector<output> workflow_engine::on_reply(const route_result& r) {
+  std::vector<output> out;
+  model_task* t = task_of_call(r.call_id);
+  if (!t || t->done || !task_stage_live(*t)) return out;
+  const auto& rc = start_.routing;
+  if (!r.ok) {
+    finish_task(out, *t, "model_failed: " + r.error);
+    return out;
+  }
+  // The router's decision, derived again from the view it was made on.
+  auto strat = telemetry::parse_strategy(rc.strategy)
+                 .value_or(telemetry::strategy::cost_aware_quality_floor);
+  auto d = telemetry::route(t->asked, strat, rc.prices, rc.prices.profiles, r.budget, r.breakers,
+                            rc.constraints);
+  if (nlohmann::json(d) != nlohmann::json(r.decision)) {
+    fail_stage(out, "internal",
+               "the router's decision for " + t->task_id +
+                 " differs from this build's telemetry::route() on the same budget and breaker view",
+               ec::runtime_failure);
+    return out;
+  }
+  routing_log_.push_back(d);
+  t->decision = d;
+  if (!d.has_selection) {
+    if (has_code(d.reason_codes, "NO_CANDIDATE_AFFORDABLE")) {
+      fall_back(out, *t, telemetry::failure_kind::over_budget,
+                "no candidate's worst case fits the remaining budget");
+      return out;
+    }
+    std::string codes;
+    for (const auto& c : d.reason_codes) codes += (codes.empty() ? "" : ", ") + c;
+    finish_task(out, *t, "no_model: " + codes);
+    return out;
+  }
+  if (d.selected.endpoint == "offline") {
+    finish_task(out, *t, "offline");
+    return out;
+  }
+  if (!r.reservation.granted) {
+    const bool breaker = r.reservation.reason_code == "CIRCUIT_OPEN";
+    fall_back(out, *t,
+              breaker ? telemetry::failure_kind::provider_error
+                      : telemetry::failure_kind::over_budget,
+              "the reservation of " + d.selected.model + " was refused: " +
+                r.reservation.reason_code +
+                (r.reservation.refused_level.empty() ? "" : " at " + r.reservation.refused_level));
+    return out;
+  }
+  t->held = r.reservation.held;
+  model_call c;
+  c.call_id = next_call_id();
+  c.task_id = t->task_id;
+  c.endpoint = d.selected.endpoint;
+  c.reservation_id = t->held.id;
+  c.timeout_ms = rc.call_timeout_ms;
+  c.max_attempts = rc.max_attempts;
+  c.request.call_id = c.call_id;
+  c.request.task_id = t->task_id;
+  c.request.model = d.selected.model;
+  c.request.system = t->text.system;
+  c.request.messages.push_back({"user", t->text.user});
+  c.request.max_output_tokens = d.max_output_tokens ? d.max_output_tokens : t->asked.max_output_tokens;
+  call_task_[c.call_id] = t->task_id;
+  out.emplace_back(std::move(c));
+  return out;
+}
+
+std::vector<output> workflow_engine::on_reply(const model_reply& m) {
+  std::vector<output> out;
+  model_task* t = task_of_call(m.call_id);
+  if (!t || t->done) return out;
+  // Settled whatever happens next: the hold must become the actual cost.
+  t->reply = m;
+  settle_request s;
+  s.call_id = next_call_id();
+  s.run_id = start_.run_id;
+  s.task_id = t->task_id;
+  s.reservation_id = t->held.id;
+  s.endpoint = t->decision.selected.endpoint;
+  s.model = t->decision.selected.model;
+  s.answered_model = m.model;
+  s.ok = m.ok;
+  s.error_kind = m.error_kind;
+  s.usage_present = m.usage_present;
+  s.tokens = m.tokens;
+  call_task_[s.call_id] = t->task_id;
+  out.emplace_back(std::move(s));
+  return out;
+}
+
+std::vector<output> workflow_engine::on_reply(const settle_result& sr) {
+  std::vector<output> out;
+  model_task* t = task_of_call(sr.call_id);
+  if (!t || t->done) return out;
+  const auto& m = t->reply;
+  const auto& sel = t->decision.selected;
+  messages::call_record rec;
+  rec.call_id = m.call_id;
+  rec.task_id = t->task_id;
+  rec.task_type = t->task_type;
+  rec.stage = t->stage;
+  rec.provider = sel.provider;
+  rec.endpoint = sel.endpoint;
+  rec.model = sel.model;
+  rec.answered_model = m.model;
+  rec.ok = m.ok;
+  rec.error_kind = m.error_kind;
+  rec.tokens = m.tokens;
+  rec.usage_present = m.usage_present;
+  rec.cost = sr.actual;
+  rec.reserved_usd = sr.reserved_usd;
+  rec.latency_ms = m.latency_ms;
+  rec.attempts = m.attempts;
+  messages::model_usage u;
+  u.task_id = t->task_id;
+  u.task_type = t->task_type;
+  u.provider = telemetry::schema_provider(sel.provider);
+  u.model = sel.model;
+  u.input_tokens = m.tokens.input_tokens;
+  u.output_tokens = m.tokens.output_tokens;
+  u.cost_usd = sr.actual.usd;
+  u.truth = sr.actual.truth;
+  usage_.push_back(u);
+  if (!task_stage_live(*t)) {
+    call_log_.push_back(std::move(rec));
+    t->done = true;
+    t->outcome = "abandoned: the stage ended";
+    return out;
+  }
+  if (m.ok) {
+    output_check oc;
+    oc.call_id = m.call_id;
+    oc.task_id = t->task_id;
+    oc.model = sel.model;
+    std::string reason;
+    if (t->task_type == "review") {
+      auto v = check_review_output(m.content, task_paths(*t));
+      oc.accepted = v.accepted;
+      reason = v.reason;
+      oc.items = v.issues.size();
+      if (v.accepted)
+        for (auto& i : v.issues) {
+          i.task_id = t->task_id;
+          i.model = sel.model;
+          model_issues_.push_back(std::move(i));
+        }
+    } else {
+      auto v = check_fix_output(m.content, task_paths(*t));
+      oc.accepted = v.accepted;
+      reason = v.reason;
+      oc.items = v.files.size();
+      if (v.accepted) model_patch_ = v.diff;
+    }
+    oc.reason = reason;
+    rec.output = oc.accepted ? "accepted" : "rejected: " + reason;
+    call_log_.push_back(std::move(rec));
+    out.emplace_back(std::move(oc));
+    if (out.size() && std::get<output_check>(out.back()).accepted) {
+      finish_task(out, *t, "model_ok");
+      return out;
+    }
+    fall_back(out, *t, telemetry::failure_kind::low_quality,
+              "the output of " + sel.model + " was rejected: " + reason);
+    return out;
+  }
+  call_log_.push_back(std::move(rec));
+  auto kind = telemetry::failure_of(m.error_kind).value_or(telemetry::failure_kind::provider_error);
+  fall_back(out, *t, kind, (m.error_kind.empty() ? std::string("error") : m.error_kind) + ": " + m.error);
+  return out;
+}
+
+messages::routing_report workflow_engine::make_routing_report(const report_request& q) const {
+  messages::routing_report rep;
+  const auto& rc = start_.routing;
+  if (!rc.enabled) return rep;
+  telemetry::artifact_run run{start_.run_id, start_.template_id, start_.started_at, ""};
+  auto strat = telemetry::parse_strategy(rc.strategy)
+                 .value_or(telemetry::strategy::cost_aware_quality_floor);
+  // The proof artifacts hold each task's last decision (the one it ran
+  // with); every decision, fallbacks included, is in the log and explain.
+  std::vector<messages::routing_decision> last;
+  std::map<std::string, size_t> at_index;
+  for (const auto& d : routing_log_) {
+    auto it = at_index.find(d.task_id);
+    if (it == at_index.end()) {
+      at_index[d.task_id] = last.size();
+      last.push_back(d);
+    } else {
+      last[it->second] = d;
+    }
+  }
+  rep.routing_decisions = telemetry::render_routing_decisions(run, strat, rc.constraints, last);
+
+  telemetry::cost_summary_input cs;
+  cs.run = run;
+  cs.status = q.status;
+  cs.exit_code = q.exit_code;
+  cs.reason = q.reason;
+  cs.strategy = rc.strategy;
+  cs.constraints = rc.constraints;
+  cs.prices = rc.prices;
+  cs.decisions = routing_log_;
+  cs.last_decisions = last;
+  cs.calls = call_log_;
+  cs.fallbacks = fallback_log_;
+  for (const auto& [id, t] : tasks_) cs.task_outcomes.push_back({id, t.outcome});
+  for (const auto& u : usage_)
+    if (u.truth == messages::truth::simulated) cs.simulated.push_back(u);
+  cs.issues_found = merged_.findings.size() + model_issues_.size();
+  cs.model_issues = model_issues_;
+  cs.issues_fixed = fix_attempted_ && fix_.ok ? plan_.planned_lines : 0;
+  cs.loc_audited = lines_scanned_;
+  cs.tasks_verified = validation_attempted_ && validation_.ok && validation_.status == "passed" ? 1 : 0;
+  cs.budget_stopped = budget_stop_;
+  cs.model_patch = !model_patch_.empty();
+  rep.cost_forecast = telemetry::render_cost_forecast(telemetry::cost_forecast_from(cs));
+  rep.cost_report = telemetry::render_cost_report_md(cs);
+  rep.run_summary = telemetry::render_run_summary(cs);
+  rep.model_patch = model_patch_;
+  return rep;
 }
 
 }  // namespace casm::workflow

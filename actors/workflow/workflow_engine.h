@@ -12,8 +12,11 @@
 #include <set>
 
 #include "actors/workflow/audit_plan.h"
+#include "actors/workflow/model_output.h"
 #include "messages/data/workflow.h"
 #include "policy/ruleset.h"
+#include "telemetry/router.h"
+#include <map>
 
 namespace casm::workflow {
 
@@ -38,9 +41,19 @@ using messages::run_pause;
 using messages::security_alert;
 
 // Everything the coordinator can emit. Requests expect exactly one reply.
+using messages::fallback_note;
+using messages::model_call;
+using messages::model_reply;
+using messages::output_check;
+using messages::route_request;
+using messages::route_result;
+using messages::settle_request;
+using messages::settle_result;
+
 using output = std::variant<stage_event, ingest_request, review_request, fix_request,
                             validate_request, gate_request, hitl_request, run_pause,
-                            security_alert, report_request, run_outcome>;
+                            security_alert, report_request, run_outcome, route_request,
+                            model_call, settle_request, fallback_note, output_check>;
 
 // A test seam: a named bug the engine will commit, so that tests can prove
 // replay catches a coordinator that changed behaviour. Set only by the
@@ -57,6 +70,9 @@ public:
   std::vector<output> on_reply(const validate_result& r);
   std::vector<output> on_reply(const report_result& r);
   std::vector<output> on_reply(const gate_result& r);
+  std::vector<output> on_reply(const route_result& r);
+  std::vector<output> on_reply(const model_reply& r);
+  std::vector<output> on_reply(const settle_result& r);
   // A human's decision on the pending HITL request (delivered by resume).
   std::vector<output> on_decision(const approval_decision& d);
 
@@ -83,6 +99,41 @@ private:
   void record_decision(const std::string& action, const std::string& status,
                        const messages::risk_assessment& a, bool with_scope);
   std::string render_policy_decisions() const;
+  void begin_apply(std::vector<output>& out);
+
+  // Routed model tasks (a reviewer per shard, the fixer): route -> (reserve)
+  // -> call -> settle, with the template's fallbacks.
+  struct model_task {
+    std::string task_id;
+    std::string task_type;  // review | fix
+    std::string stage;
+    uint32_t shard = 0;
+    std::string profile;
+    uint64_t scope = 0;  // review: excerpt bytes; fix: findings sent
+    prompt text;
+    std::vector<std::string> tried;
+    std::vector<telemetry::fallback_step> taken;
+    messages::routing_task asked;
+    messages::routing_decision decision;
+    messages::reservation held;
+    model_reply reply;
+    uint32_t routes = 0;
+    bool done = false;
+    std::string outcome;
+  };
+  void start_review_task(std::vector<output>& out, uint32_t shard);
+  prompt build_prompt(const model_task& t) const;
+  std::set<std::string> task_paths(const model_task& t) const;
+  // The findings the mechanical fixer leaves to a human: the fixer's model task.
+  std::vector<messages::finding> fix_work() const;
+  void route_task(std::vector<output>& out, model_task& t);
+  void fall_back(std::vector<output>& out, model_task& t, telemetry::failure_kind kind,
+                 const std::string& detail);
+  void finish_task(std::vector<output>& out, model_task& t, const std::string& outcome);
+  void shard_done(std::vector<output>& out);
+  model_task* task_of_call(const std::string& call_id);
+  bool task_stage_live(const model_task& t) const;
+  messages::routing_report make_routing_report(const report_request& q) const;
 
   run_start start_;
   size_t index_ = 0;
@@ -120,6 +171,19 @@ private:
   bool waiting_ = false;
   std::optional<approval_decision> approval_;
   std::string hitl_status_ = "not_required";
+
+  // routing and cost
+  std::map<std::string, model_task> tasks_;       // task id -> task
+  std::map<std::string, std::string> call_task_;  // call id -> task id
+  std::vector<messages::routing_decision> routing_log_;  // every decision, in order
+  std::vector<messages::call_record> call_log_;
+  std::vector<fallback_note> fallback_log_;
+  std::vector<messages::model_issue> model_issues_;
+  std::string model_patch_;
+  bool budget_stop_ = false;
+  std::string budget_reason_;
+  bool fix_task_started_ = false;
+  uint64_t lines_scanned_ = 0;
 };
 
 }  // namespace casm::workflow

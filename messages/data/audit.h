@@ -88,6 +88,9 @@ struct review_request {
   std::vector<std::string> commits;
   uint64_t max_file_bytes = 0;
   uint32_t preview_chars = 120;
+  // > 0: also return up to this many bytes of the shard's code for a model
+  // prompt, every detected secret masked (0 when the run is offline)
+  uint64_t excerpt_bytes = 0;
 };
 
 struct review_result {
@@ -101,6 +104,8 @@ struct review_result {
   uint64_t bytes_scanned = 0;
   uint64_t commits_scanned = 0;
   uint64_t suppressed_inline = 0;
+  uint64_t lines_scanned = 0;
+  std::string excerpt;  // see review_request::excerpt_bytes; secrets masked
 };
 
 // One file the fixer may change, and exactly how.
@@ -225,9 +230,9 @@ CASM_JSON(audit_options, enabled, history, write_branch, fail_on, max_file_bytes
           rule_pack_hash, ruleset_id, ruleset_hash, ruleset_source, ruleset_text,
           hitl_expires_after_hours)
 CASM_JSON(review_request, call_id, shard, repo_path, mode, files, changes, commits,
-          max_file_bytes, preview_chars)
+          max_file_bytes, preview_chars, excerpt_bytes)
 CASM_JSON(review_result, call_id, shard, ok, error, findings, skipped, files_scanned,
-          bytes_scanned, commits_scanned, suppressed_inline)
+          bytes_scanned, commits_scanned, suppressed_inline, lines_scanned, excerpt)
 CASM_JSON(fix_file, path, oid, mode, strip_lines, add_final_newline, secret_lines)
 CASM_JSON(suggestion, path, rule_id, line, reason)
 CASM_JSON(fix_request, call_id, run_id, repo_path, head_commit, files, write_branch, branch)

@@ -14,6 +14,7 @@
 #include "messages/data/fields.h"
 #include "messages/data/gate.h"
 #include "messages/data/hitl.h"
+#include "messages/data/routing_flow.h"
 
 namespace casm::messages {
 
@@ -32,6 +33,7 @@ struct run_start {
   std::string head_rev = "HEAD";
   std::string base_rev;             // empty: audit everything at head
   audit_options audit;
+  routing_setup routing;            // how model tasks are routed (offline by default)
 };
 
 // What ingest learned about the repository. Pins the commits of the run.
@@ -115,6 +117,9 @@ struct report_request {
   // telemetry writer), written on every run that reaches a gate; "" if none
   std::string policy_decisions;
   std::vector<hitl_request> hitl_requests;
+  // routing_decisions.json, cost_forecast.json, cost_report.md,
+  // run_summary.json (rendered by the coordinator with the pure writers)
+  routing_report routing;
 };
 
 // The coordinator's last word: how the run ended.
@@ -127,7 +132,7 @@ struct run_outcome {
 };
 
 CASM_JSON(run_start, run_id, started_at, template_id, template_hash, workflow, stages, repo,
-          head_rev, base_rev, audit)
+          head_rev, base_rev, audit, routing)
 CASM_JSON(ingest_result, call_id, ok, error_kind, error, repo_path, bare, shallow, head_rev,
           head_commit, head_tree, head_time, base_commit, file_count, total_bytes, mode, files,
           changes, commits, package_scripts, has_package_json, has_pnpm_lock)
@@ -137,7 +142,7 @@ CASM_JSON(ingest_request, call_id, repo, head_rev, base_rev, list_files, history
 CASM_JSON(stage_event, stage, status, detail)
 CASM_JSON(report_request, call_id, run_id, template_id, started_at, repo, head_rev, head_commit,
           base_commit, bare, shallow, file_count, total_bytes, stages, status, exit_code, reason,
-          failure_kind, audit_enabled, audit, policy_decisions, hitl_requests)
+          failure_kind, audit_enabled, audit, policy_decisions, hitl_requests, routing)
 CASM_JSON(run_outcome, status, exit_code, reason, failure_kind, artifacts)
 
 // The event `type` under which each message is recorded. The complete table
@@ -161,5 +166,13 @@ template <> struct event_type<gate_result> { static constexpr const char* value 
 template <> struct event_type<security_alert> { static constexpr const char* value = "security.alert"; };
 template <> struct event_type<hitl_request> { static constexpr const char* value = "hitl.requested"; };
 template <> struct event_type<run_pause> { static constexpr const char* value = "run.paused"; };
+template <> struct event_type<route_request> { static constexpr const char* value = "route.requested"; };
+template <> struct event_type<route_result> { static constexpr const char* value = "route.decided"; };
+template <> struct event_type<model_call> { static constexpr const char* value = "model.requested"; };
+template <> struct event_type<model_reply> { static constexpr const char* value = "model.completed"; };
+template <> struct event_type<settle_request> { static constexpr const char* value = "cost.reconcile_requested"; };
+template <> struct event_type<settle_result> { static constexpr const char* value = "cost.reconciled"; };
+template <> struct event_type<fallback_note> { static constexpr const char* value = "route.fallback"; };
+template <> struct event_type<output_check> { static constexpr const char* value = "model.output_checked"; };
 
 }  // namespace casm::messages

@@ -29,6 +29,11 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<validate_request>::with<validate_result>,
   caf::replies_to<gate_request>::with<gate_result>,
   caf::replies_to<report_request>::with<report_result>,
+  caf::replies_to<route_request>::with<route_result>,
+  caf::replies_to<model_call>::with<model_reply>,
+  caf::replies_to<settle_request>::with<settle_result>,
+  caf::reacts_to<fallback_note>,
+  caf::reacts_to<output_check>,
   caf::reacts_to<stage_event>,
   caf::reacts_to<hitl_request>,
   caf::reacts_to<security_alert>,
@@ -43,5 +48,24 @@ using validator_actor =
   caf::typed_actor<caf::replies_to<validate_request>::with<validate_result>>;
 using gate_actor = caf::typed_actor<caf::replies_to<gate_request>::with<gate_result>>;
 using reporter_actor = caf::typed_actor<caf::replies_to<report_request>::with<report_result>>;
+
+
+// The cost accountant: the single budget authority of a process. Every run
+// (and every run of a fleet) reserves through it; nothing else grants money.
+using accountant_actor = caf::typed_actor<
+  caf::replies_to<budget_open>::with<bool>,
+  caf::replies_to<budget_query>::with<budget_snapshot>,
+  caf::replies_to<reserve_ask>::with<reservation_reply>,
+  caf::replies_to<reconcile_ask>::with<reconcile_answer>,
+  caf::replies_to<std::string>::with<budget_levels>>;  // run id -> its levels
+
+// A run's router: decides with the pure telemetry::route() on the
+// accountant's current view, reserves the selected model's worst case, and
+// settles calls (reconcile + breaker).
+using router_actor = caf::typed_actor<caf::replies_to<route_request>::with<route_result>,
+                                      caf::replies_to<settle_request>::with<settle_result>>;
+
+// A model connector (detached: the HTTP call blocks).
+using connector_actor = caf::typed_actor<caf::replies_to<model_call>::with<model_reply>>;
 
 }  // namespace casm::protocol

@@ -36,6 +36,22 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<run_pause>("casm.run_pause");
   cfg.add_message_type<security_alert>("casm.security_alert");
   cfg.add_message_type<approval_decision>("casm.approval_decision");
+  cfg.add_message_type<route_request>("casm.route_request");
+  cfg.add_message_type<route_result>("casm.route_result");
+  cfg.add_message_type<model_call>("casm.model_call");
+  cfg.add_message_type<model_reply>("casm.model_reply");
+  cfg.add_message_type<settle_request>("casm.settle_request");
+  cfg.add_message_type<settle_result>("casm.settle_result");
+  cfg.add_message_type<fallback_note>("casm.fallback_note");
+  cfg.add_message_type<output_check>("casm.output_check");
+  cfg.add_message_type<budget_open>("casm.budget_open");
+  cfg.add_message_type<budget_query>("casm.budget_query");
+  cfg.add_message_type<budget_snapshot>("casm.budget_snapshot");
+  cfg.add_message_type<reserve_ask>("casm.reserve_ask");
+  cfg.add_message_type<reservation_reply>("casm.reservation_reply");
+  cfg.add_message_type<reconcile_ask>("casm.reconcile_ask");
+  cfg.add_message_type<reconcile_answer>("casm.reconcile_answer");
+  cfg.add_message_type<budget_levels>("casm.budget_levels");
 }
 
 }  // namespace casm::protocol

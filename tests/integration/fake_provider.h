@@ -31,6 +31,7 @@ enum class fake_kind {
   content_null,  // 200, OpenAI content null / Anthropic no text block (reasoning only)
   truncated,     // 200, finish_reason length / stop_reason max_tokens
   hang,          // waits delay_ms (bounded) before a success
+  answer,        // a success whose content is `body` (the default answer when unscripted)
 };
 
 struct fake_step {
@@ -58,6 +59,9 @@ struct fake_step {
   static fake_step content_null() { return {fake_kind::content_null, 200, "", {}, 0}; }
   static fake_step truncated() { return {fake_kind::truncated, 200, "", {}, 0}; }
   static fake_step hang(int ms) { return {fake_kind::hang, 200, "", {}, ms}; }
+  static fake_step answer(std::string content) {
+    return {fake_kind::answer, 200, std::move(content), {}, 0};
+  }
 };
 
 struct fake_usage {
@@ -102,6 +106,11 @@ public:
     std::lock_guard<std::mutex> lock(mu_);
     script_.assign(steps.begin(), steps.end());
   }
+  // The content of every unscripted success ("fake answer" by default).
+  void set_answer(std::string content) {
+    std::lock_guard<std::mutex> lock(mu_);
+    answer_ = std::move(content);
+  }
   void set_usage(fake_usage u) {
     std::lock_guard<std::mutex> lock(mu_);
     usage_ = u;
@@ -134,10 +143,10 @@ private:
     return j.dump();
   }
   static std::string anthropic_reply(const std::string& model, bool text, const std::string& stop,
-                                     const fake_usage& u) {
+                                     const fake_usage& u, const std::string& answer = "fake answer") {
     nlohmann::json content = nlohmann::json::array();
     content.push_back({{"type", "thinking"}, {"thinking", "..."}});
-    if (text) content.push_back({{"type", "text"}, {"text", "fake answer"}});
+    if (text) content.push_back({{"type", "text"}, {"text", answer}});
     nlohmann::json j = {{"id", "msg_fake"},
                         {"type", "message"},
                         {"role", "assistant"},
@@ -169,6 +178,7 @@ private:
     const std::string model = rec.model;
     fake_step step;
     fake_usage usage;
+    std::string answer;
     {
       std::lock_guard<std::mutex> lock(mu_);
       seen_.push_back(std::move(rec));
@@ -177,16 +187,19 @@ private:
         script_.pop_front();
       }
       usage = usage_;
+      answer = answer_;
     }
+    if (step.kind == fake_kind::answer) answer = step.body;
     switch (step.kind) {
       case fake_kind::hang:
         for (int waited = 0; waited < step.delay_ms && !stopping_; waited += 10)
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
         [[fallthrough]];
       case fake_kind::ok:
+      case fake_kind::answer:
         r.status = 200;
-        r.set_content(anthropic ? anthropic_reply(model, true, "end_turn", usage)
-                                : openai_reply(model, "fake answer", "stop", usage),
+        r.set_content(anthropic ? anthropic_reply(model, true, "end_turn", usage, answer)
+                                : openai_reply(model, answer, "stop", usage),
                       "application/json");
         break;
       case fake_kind::status:
@@ -223,6 +236,7 @@ private:
   mutable std::mutex mu_;
   std::deque<fake_step> script_;
   fake_usage usage_;
+  std::string answer_ = "fake answer";
   std::vector<fake_request> seen_;
 };
 

@@ -98,9 +98,15 @@ TEST_F(noop_fixture, RunIdIsAUlidAndJsonOutputListsArtifacts) {
   EXPECT_TRUE(std::regex_match(j["run_id"].get<std::string>(),
                                std::regex("[0-7][0-9A-HJKMNP-TV-Z]{25}")));
   EXPECT_EQ(j["status"], "succeeded");
-  ASSERT_EQ(j["artifacts"].size(), 1u);
-  EXPECT_EQ(j["artifacts"][0]["name"], "report.md");
-  EXPECT_TRUE(fs::exists(j["artifacts"][0]["path"].get<std::string>()));
+  // Every run writes its routing and cost artifacts; report.md comes last.
+  ASSERT_EQ(j["artifacts"].size(), 5u);
+  std::vector<std::string> names;
+  for (const auto& a : j["artifacts"]) {
+    names.push_back(a["name"]);
+    EXPECT_TRUE(fs::exists(a["path"].get<std::string>())) << a["path"];
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"routing_decisions.json", "cost_forecast.json",
+                                             "cost_report.md", "run_summary.json", "report.md"}));
 }
 
 TEST_F(noop_fixture, ExplainIsByteIdenticalAcrossCallsAndProcesses) {
