@@ -370,6 +370,25 @@ struct scanner::impl {
   }
 };
 
+uint64_t count_lines(std::string_view content) {
+  constexpr uint64_t ones = 0x0101010101010101ull, low7 = 0x7F7F7F7F7F7F7F7Full;
+  const char* p = content.data();
+  size_t n = content.size();
+  uint64_t lines = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    const uint64_t x = w ^ (ones * '\n');  // a zero byte where w holds '\n'
+    // The high bit of each byte of `nonzero` is set exactly when x's byte is
+    // not zero (no borrow crosses bytes, unlike the classic haszero test).
+    const uint64_t nonzero = (((x & low7) + low7) | x) & ~low7;
+    lines += 8 - static_cast<uint64_t>(__builtin_popcountll(nonzero));
+  }
+  for (; n > 0; ++p, --n) lines += *p == '\n';
+  if (!content.empty() && content.back() != '\n') ++lines;
+  return lines;
+}
+
 bool looks_binary(std::string_view content) {
   return std::memchr(content.data(), '\0', std::min<size_t>(content.size(), 8000)) != nullptr;
 }

@@ -59,6 +59,10 @@ struct scan_options {
 // git's heuristic: a NUL byte in the first 8000 bytes.
 bool looks_binary(std::string_view content);
 
+// Lines as an editor counts them: one per '\n', plus a last line that has
+// none. Eight bytes at a time (this runs over every scanned byte).
+uint64_t count_lines(std::string_view content);
+
 // The rule a `casm:allow` comment on `line` silences:
 //  - `casm:allow` alone (or followed by words without a '.') allows every rule;
 //  - `casm:allow rule.id` or `casm:allow(rule.id)` allows that rule only.

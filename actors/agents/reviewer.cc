@@ -134,8 +134,7 @@ struct shard_scan {
       }
       ++res.files_scanned;
       res.bytes_scanned += content.size();
-      res.lines_scanned += static_cast<uint64_t>(std::count(content.begin(), content.end(), '\n')) +
-                           (!content.empty() && content.back() != '\n' ? 1 : 0);
+      res.lines_scanned += policy::count_lines(content);
       auto found = scanner.scan(f.path, content, opts);
       if (req.excerpt_bytes > 0 && res.excerpt.size() < req.excerpt_bytes)
         add_excerpt(f.path, all_lines(content), found);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -592,6 +593,24 @@ TEST(ScannerTest, LineNumbersAreExactFarIntoTheFile) {
   content += "x" + todo() + " " + todo() + "\n";
   EXPECT_EQ(locate(sc().scan("big.txt", content)),
             (std::vector<where>{{"todo.marker", 20001, 4, 8}, {"todo.marker", 20102, 7, 11}}));
+}
+
+TEST(ScannerTest, CountLinesMatchesAByteByByteCount) {
+  EXPECT_EQ(count_lines(""), 0u);
+  EXPECT_EQ(count_lines("a"), 1u);
+  EXPECT_EQ(count_lines("\n"), 1u);
+  EXPECT_EQ(count_lines("a\nb"), 2u);
+  EXPECT_EQ(count_lines("a\nb\n"), 2u);
+  // Every byte value next to newlines, at every alignment: bytes such as
+  // 0x0B and 0x8A differ from '\n' by one bit and must not count.
+  std::mt19937 rng(11);
+  for (int round = 0; round < 200; ++round) {
+    std::string s(rng() % 70, '\0');
+    for (auto& c : s) c = static_cast<char>(rng() % 3 == 0 ? '\n' : rng() % 256);
+    uint64_t expected = static_cast<uint64_t>(std::count(s.begin(), s.end(), '\n'));
+    if (!s.empty() && s.back() != '\n') ++expected;
+    EXPECT_EQ(count_lines(s), expected) << "round " << round;
+  }
 }
 
 TEST(ScannerTest, CrlfLinesAndMarkers) {
