@@ -50,6 +50,14 @@ int run_cli(int argc, char** argv) {
                       "Write this run's finding fingerprints to FILE (a baseline)");
   run_cmd->add_flag("--write-branch", run.write_branch,
                     "Commit the patch to branch casm/<run_id> (HEAD, index and work tree untouched)");
+  // `--proof-mode`, `--proof-mode=false` and the seed's `--proof-mode true`.
+  std::string proof_mode_value;
+  auto* proof_mode_opt =
+    run_cmd->add_option("--proof-mode", proof_mode_value,
+                        "Also write run_replay.sh, and policy_decisions.json on every run (the "
+                        "four proof artifacts); `--proof-mode false` turns the template's off")
+      ->expected(0, 1)
+      ->check(CLI::IsMember({"", "true", "false", "1", "0", "yes", "no", "on", "off"}));
   run_cmd->add_option("--fail-on", run.fail_on, "Exit 4 if a finding at or above this severity exists")
     ->check(CLI::IsMember({"info", "low", "medium", "high"}));
   run_cmd->add_option("--ruleset", run.ruleset, "Policy ruleset id or path (default: the template's)");
@@ -183,6 +191,12 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);  // prints CLI11's message and the usage hint
     return messages::exit_code::bad_input;
+  }
+
+  if (proof_mode_opt->count() > 0) {
+    run.proof_mode_given = true;
+    run.proof_mode = proof_mode_value.empty() || proof_mode_value == "true" ||
+                     proof_mode_value == "1" || proof_mode_value == "yes" || proof_mode_value == "on";
   }
 
   auto logger = spdlog::stderr_color_mt("casm");

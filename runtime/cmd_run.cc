@@ -218,6 +218,7 @@ int cmd_run(const global_options& g, const run_options& opt) {
   start.head_rev = opt.head.empty() ? "HEAD" : opt.head;
   start.base_rev = opt.base;
   start.routing = std::move(routing);
+  start.proof_mode = opt.proof_mode_given ? opt.proof_mode : tmpl.manifest.proof_mode;
 
   supervisor::supervisor_config scfg;
   scfg.run_dir = run_dir;

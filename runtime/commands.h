@@ -22,6 +22,8 @@ struct run_options {
   std::string baseline;        // fingerprints that stay quiet
   std::string write_baseline;  // write this run's fingerprints here
   bool write_branch = false;
+  bool proof_mode = false;        // --proof-mode [true|false]; else telemetry.proof_mode
+  bool proof_mode_given = false;  // the flag was on the command line
   std::string fail_on;
   std::string ruleset;         // id or path; default: the manifest's policy.ruleset
   int reviewers = 0;           // 0: one per core

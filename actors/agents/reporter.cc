@@ -43,6 +43,7 @@ protocol::reporter_actor::behavior_type reporter_agent(protocol::reporter_actor:
       if (!rt.cost_report.empty()) files.emplace_back("cost_report.md", rt.cost_report);
       if (!rt.run_summary.empty()) files.emplace_back("run_summary.json", rt.run_summary);
       if (!rt.model_patch.empty()) files.emplace_back("model_patch.diff", rt.model_patch);
+      if (!req.run_replay_sh.empty()) files.emplace_back("run_replay.sh", req.run_replay_sh);
       files.emplace_back("report.md", telemetry::render_report_md(req));
       for (const auto& [name, text] : files) {
         auto err = supervisor::write_file_atomic(artifacts_dir / name, text);
@@ -50,6 +51,13 @@ protocol::reporter_actor::behavior_type reporter_agent(protocol::reporter_actor:
           r.ok = false;
           r.error = err;
           return r;
+        }
+        if (name == "run_replay.sh") {
+          std::error_code ec;  // a script the owner may run directly (it also runs with sh)
+          std::filesystem::permissions(artifacts_dir / name,
+                                       std::filesystem::perms::owner_exec |
+                                         std::filesystem::perms::group_exec,
+                                       std::filesystem::perm_options::add, ec);
         }
         r.artifacts.push_back({name, codec::sha256_hex(text), text.size()});
       }

@@ -10,6 +10,7 @@
 #include "messages/codec/ulid.h"
 #include "policy/risk.h"
 #include "telemetry/policy_decisions_writer.h"
+#include "telemetry/run_replay_writer.h"
 #include "telemetry/cost_report.h"
 #include "telemetry/routing_writer.h"
 #include "messages/data/vocabulary.h"
@@ -530,6 +531,12 @@ void workflow_engine::end_early(std::vector<output>& out, const std::string& sta
 
 std::string workflow_engine::render_policy_decisions() const {
   if (!assessment_) return {};
+  messages::policy_run_info info = policy_info();
+  info.decisions = decisions_;
+  return telemetry::render_policy_decisions(*assessment_, info);
+}
+
+messages::policy_run_info workflow_engine::policy_info() const {
   messages::policy_run_info info;
   info.run_id = start_.run_id;
   info.template_id = start_.template_id;
@@ -548,9 +555,8 @@ std::string workflow_engine::render_policy_decisions() const {
   info.hitl.status = *messages::parse_hitl_status(hitl_status_);
   if (approval_ && approval_->decision == "approved")
     info.hitl.approval = messages::hitl_approval{approval_->by, approval_->decided_at, approval_->reason};
-  info.decisions = decisions_;
   info.redaction.notes = "No code or secret values: signals carry line ranges and sha256 digests only.";
-  return telemetry::render_policy_decisions(*assessment_, info);
+  return info;
 }
 
 report_request workflow_engine::make_report_request() {
@@ -601,7 +607,50 @@ report_request workflow_engine::make_report_request() {
     a.usage = usage_;
   }
   q.routing = make_routing_report(q);
+  if (start_.proof_mode) add_proof(q);
   return q;
+}
+
+void workflow_engine::add_proof(report_request& q) const {
+  // All four seed artifacts: a run that never scored a change says so in a
+  // policy_decisions.json of its own (a skipped decision, nothing assessed).
+  if (q.policy_decisions.empty()) {
+    messages::risk_assessment none;
+    if (ruleset_ok_) none.thresholds = ruleset_.thresholds;
+    none.human_summary = "No change was scored: the run did not reach a policy gate.";
+    messages::policy_run_info info = policy_info();
+    messages::policy_decision d;
+    d.decision_id = codec::derive_ulid(start_.run_id, 1, "decision");
+    d.stage = "policy";
+    d.action = messages::decision_action::allow;
+    d.status = messages::decision_status::skipped;
+    info.decisions = {d};
+    q.policy_decisions = telemetry::render_policy_decisions(none, info);
+  }
+  telemetry::run_replay_info r;
+  r.run_id = start_.run_id;
+  r.started_at = start_.started_at;
+  r.template_id = start_.template_id;
+  r.template_hash = start_.template_hash;
+  r.repo = ingest_.ok && !ingest_.repo_path.empty() ? ingest_.repo_path : start_.repo;
+  while (r.repo.size() > 1 && r.repo.back() == '/') r.repo.pop_back();
+  r.head_commit = ingest_.ok ? ingest_.head_commit : start_.head_rev;
+  r.base_commit = start_.base_rev.empty() ? "" : (ingest_.ok ? ingest_.base_commit : start_.base_rev);
+  r.history = start_.audit.history;
+  r.ruleset_id = start_.audit.ruleset_id;
+  r.ruleset_hash = start_.audit.ruleset_hash;
+  r.ruleset_source = start_.audit.ruleset_source;
+  r.ruleset_text = start_.audit.ruleset_text;
+  r.routing_strategy = start_.routing.strategy;
+  if (!start_.routing.constraints.offline) r.providers = start_.routing.constraints.providers;
+  r.budget_usd = start_.routing.constraints.max_usd_per_run;
+  r.fail_on = start_.audit.fail_on;
+  r.baseline_fingerprints = start_.audit.baseline_fingerprints;
+  r.outcome = telemetry::outcome_digest(start_.template_hash, start_.audit.ruleset_hash,
+                                        assessment_ ? &*assessment_ : nullptr,
+                                        q.audit_enabled ? q.audit.findings
+                                                        : std::vector<messages::finding>{});
+  q.run_replay_sh = telemetry::render_run_replay_sh(r);
 }
 
 // --- routed model tasks -----------------------------------------------------

@@ -99,6 +99,9 @@ private:
   void record_decision(const std::string& action, const std::string& status,
                        const messages::risk_assessment& a, bool with_scope);
   std::string render_policy_decisions() const;
+  messages::policy_run_info policy_info() const;
+  // Proof mode: run_replay.sh, and a policy_decisions.json in every case.
+  void add_proof(report_request& q) const;
   void begin_apply(std::vector<output>& out);
 
   // Routed model tasks (a reviewer per shard, the fixer): route -> (reserve)

@@ -34,6 +34,9 @@ struct run_start {
   std::string base_rev;             // empty: audit everything at head
   audit_options audit;
   routing_setup routing;            // how model tasks are routed (offline by default)
+  // --proof-mode or telemetry.proof_mode: the report also writes
+  // run_replay.sh, and policy_decisions.json even when no change was scored.
+  bool proof_mode = false;
 };
 
 // What ingest learned about the repository. Pins the commits of the run.
@@ -120,6 +123,7 @@ struct report_request {
   // routing_decisions.json, cost_forecast.json, cost_report.md,
   // run_summary.json (rendered by the coordinator with the pure writers)
   routing_report routing;
+  std::string run_replay_sh;  // proof mode: the script (telemetry/run_replay_writer.h); "" if off
 };
 
 // The coordinator's last word: how the run ended.
@@ -132,7 +136,7 @@ struct run_outcome {
 };
 
 CASM_JSON(run_start, run_id, started_at, template_id, template_hash, workflow, stages, repo,
-          head_rev, base_rev, audit, routing)
+          head_rev, base_rev, audit, routing, proof_mode)
 CASM_JSON(ingest_result, call_id, ok, error_kind, error, repo_path, bare, shallow, head_rev,
           head_commit, head_tree, head_time, base_commit, file_count, total_bytes, mode, files,
           changes, commits, package_scripts, has_package_json, has_pnpm_lock)
@@ -142,7 +146,8 @@ CASM_JSON(ingest_request, call_id, repo, head_rev, base_rev, list_files, history
 CASM_JSON(stage_event, stage, status, detail)
 CASM_JSON(report_request, call_id, run_id, template_id, started_at, repo, head_rev, head_commit,
           base_commit, bare, shallow, file_count, total_bytes, stages, status, exit_code, reason,
-          failure_kind, audit_enabled, audit, policy_decisions, hitl_requests, routing)
+          failure_kind, audit_enabled, audit, policy_decisions, hitl_requests, routing,
+          run_replay_sh)
 CASM_JSON(run_outcome, status, exit_code, reason, failure_kind, artifacts)
 
 // The event `type` under which each message is recorded. The complete table
