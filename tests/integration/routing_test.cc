@@ -197,7 +197,16 @@ TEST_F(Routing, OpenAIRunAgainstTheFakeProviderCostsExactlyItsUsageAndReplaysWit
   EXPECT_EQ(cost.code, 0) << cost.err;
   EXPECT_NE(cost.out.find("200 cached"), std::string::npos) << cost.out;
   EXPECT_NE(slurp(artifacts(id) / "cost_report.md").find("| 200 |"), std::string::npos);
+  auto e1 = cli({"explain", "--run-id", id});
+  auto e2 = cli({"explain", "--run-id", id});
+  EXPECT_EQ(e1.out, e2.out);
+  EXPECT_NE(e1.out.find("reservation: granted"), std::string::npos) << e1.out;
+  EXPECT_NE(e1.out.find("output accepted"), std::string::npos) << e1.out;
   expect_key_nowhere();
+  // Nor the repository's secret: prompts, log, blobs and artifacts mask it.
+  for (const auto& e : fs::recursive_directory_iterator(home))
+    if (e.is_regular_file())
+      EXPECT_EQ(slurp(e.path()).find(github_token), std::string::npos) << e.path();
 }
 
 TEST_F(Routing, ABudgetNoCandidateFitsStopsTheRunBeforeAnyCallWithExit5AndAReport) {
@@ -291,6 +300,27 @@ TEST_F(Routing, ProviderErrorSwitchesProviderAndInvalidOutputIsRejectedAndRecord
   EXPECT_FALSE(checks[0]["accepted"].get<bool>());
   EXPECT_FALSE(checks[0]["reason"].get<std::string>().empty());
   EXPECT_TRUE(checks.back()["accepted"].get<bool>());
+  // Anthropic's usage: input_tokens (uncached) + cache reads + cache writes
+  // is the prompt; the cache read is priced once, at the cache price.
+  auto sum = artifact_json(id, "run_summary.json");
+  auto models = json::parse(cli({"models", "--json"}).out);
+  bool saw_anthropic = false;
+  for (const auto& c : sum["cost"]["by_call"]) {
+    if (c["provider"] != "anthropic" || !c["usage_present"].get<bool>()) continue;
+    saw_anthropic = true;
+    EXPECT_EQ(c["input_tokens"], 1400);
+    EXPECT_EQ(c["cached_input_tokens"], 200);
+    json price;
+    for (const auto& m : models["models"])
+      if (m["model"] == c["model"]) price = m;
+    ASSERT_TRUE(price.is_object());
+    EXPECT_NEAR(c["usd"].get<double>(),
+                (1200 * price["price_in_per_1m"].get<double>() +
+                 200 * price["price_cache_read_per_1m"].get<double>() +
+                 300 * price["price_out_per_1m"].get<double>()) / 1e6,
+                1e-12);
+  }
+  EXPECT_TRUE(saw_anthropic);
   EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
   expect_key_nowhere();
 }
