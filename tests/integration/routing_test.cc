@@ -355,6 +355,32 @@ TEST_F(Routing, TheFixersModelDiffIsCheckedAndWrittenAsAProposal) {
   EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
 }
 
+TEST_F(Routing, AModelCallCutByACrashIsNotSentAgainWithoutALiveReservation) {
+  fake_provider fake;
+  fake.set_answer(good_review);
+  auto e = env(&fake);
+  e["CASM_TEST_KILL_AFTER"] = "model.requested";
+  auto killed = run_process({CASM_BINARY, "run", "--repo", repo.path().string(), "--reviewers", "1",
+                             "--provider", "openai", "--budget-usd", "1"},
+                            e);
+  ASSERT_EQ(killed.code, 128 + 9) << killed.out << killed.err;
+  std::string id;
+  for (const auto& d : fs::directory_iterator(home / "runs")) id = d.path().filename().string();
+  const size_t before = fake.request_count();
+  auto resumed = cli({"resume", "--run-id", id}, &fake);
+  ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+  std::vector<json> replies;
+  for (const auto& ev : events(id))
+    if (ev["type"] == "model.completed") replies.push_back(ev["payload"]);
+  ASSERT_GE(replies.size(), 2u);
+  EXPECT_FALSE(replies[0]["ok"].get<bool>());
+  EXPECT_NE(replies[0]["error"].get<std::string>().find("interrupted by a crash"), std::string::npos);
+  // The task routed again and called under a new hold.
+  EXPECT_GT(fake.request_count(), before);
+  EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
+  expect_valid_artifacts(id);
+}
+
 TEST_F(Routing, BadRoutingInputIsOneSentenceAndExit2) {
   auto r = cli({"run", "--repo", repo.path().string(), "--provider", "nosuch"});
   EXPECT_EQ(r.code, 2);
