@@ -381,6 +381,46 @@ TEST_F(Routing, AModelCallCutByACrashIsNotSentAgainWithoutALiveReservation) {
   expect_valid_artifacts(id);
 }
 
+TEST_F(Routing, TheTemplateCanOptInAndAnUnpricedModelIsNeverSelected) {
+  std::string manifest = slurp(source_dir / "config/templates/repo-auditor/manifest.yaml");
+  const std::string at = "routing:\n  budget:\n    max_usd_per_run: 3.50\n";
+  ASSERT_NE(manifest.find(at), std::string::npos);
+  manifest.replace(manifest.find(at), at.size(),
+                   at + "  providers: [openai]\n  prices_override: prices-override.yaml\n");
+  manifest.replace(manifest.find("id: repo-auditor"), 16, "id: routed-auditor");
+  const fs::path dir = tmp / "tmpl";
+  fs::create_directories(dir);
+  spit(dir / "manifest.yaml", manifest);
+  spit(dir / "prices-override.yaml",
+       "registry_version: \"test\"\nmodels:\n  - model: gpt-unpriced\n    provider: openai\n"
+       "profiles:\n  - name: reasoning_low\n    candidates:\n"
+       "      - {model: gpt-unpriced, quality: 0.99, latency_ms: 100}\n"
+       "      - {model: gpt-4o-mini, quality: 0.80, latency_ms: 900}\n");
+  fake_provider fake;
+  fake.set_answer(good_review);
+  auto r = cli({"run", "--template", (dir / "manifest.yaml").string(), "--repo",
+                repo.path().string(), "--reviewers", "1"},
+               &fake);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string id = run_id_of(r.out);
+  expect_valid_artifacts(id);
+  auto rd = artifact_json(id, "routing_decisions.json");
+  bool checked = false;
+  for (const auto& t : rd["tasks"]) {
+    if (t["task_id"] != "review-0") continue;
+    checked = true;
+    EXPECT_EQ(t["selected"]["model"], "gpt-4o-mini");
+    for (const auto& c : t["candidates"])
+      if (c["model"] == "gpt-unpriced") {
+        EXPECT_FALSE(c.contains("estimated_cost_usd")) << c.dump();  // never $0
+        EXPECT_NE(c.dump().find("PRICE_UNKNOWN"), std::string::npos) << c.dump();
+      }
+  }
+  EXPECT_TRUE(checked);
+  for (const auto& q : fake.requests()) EXPECT_NE(q.model, "gpt-unpriced");
+  EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
+}
+
 TEST_F(Routing, BadRoutingInputIsOneSentenceAndExit2) {
   auto r = cli({"run", "--repo", repo.path().string(), "--provider", "nosuch"});
   EXPECT_EQ(r.code, 2);
