@@ -421,6 +421,36 @@ TEST_F(Routing, TheTemplateCanOptInAndAnUnpricedModelIsNeverSelected) {
   EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
 }
 
+TEST_F(Routing, AProviderThatKeepsFailingOpensItsBreakerAndLaterTasksAreNotRoutedToIt) {
+  repo.write("src/b.js", "function b() {\n  return 2;\n}\n");
+  repo.write("src/c.js", "function c() {\n  return 3;\n}\n");
+  repo.commit("more files");
+  fake_provider fake;
+  std::vector<fake_step> failures(12, fake_step::server_error(503));
+  fake.script(failures);
+  auto r = cli({"run", "--repo", repo.path().string(), "--reviewers", "3", "--provider", "openai",
+                "--budget-usd", "1"},
+               &fake);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string id = run_id_of(r.out);
+  json fix_decision;
+  size_t failed_calls = 0;
+  for (const auto& e : events(id)) {
+    if (e["type"] == "model.completed" && !e["payload"]["ok"].get<bool>()) ++failed_calls;
+    if (e["type"] == "route.decided" && e["payload"]["decision"]["task_id"] == "fix")
+      fix_decision = e["payload"];
+  }
+  EXPECT_GE(failed_calls, 3u);
+  ASSERT_TRUE(fix_decision.is_object());
+  // The breaker is open for openai: the fixer's task finds no eligible model.
+  EXPECT_FALSE(fix_decision["decision"]["has_selection"].get<bool>());
+  EXPECT_NE(fix_decision["breakers"].dump().find("openai"), std::string::npos);
+  EXPECT_NE(fix_decision["decision"]["reason_codes"].dump().find("REJECTED_CIRCUIT_OPEN"),
+            std::string::npos)
+    << fix_decision.dump();
+  EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
+}
+
 TEST_F(Routing, BadRoutingInputIsOneSentenceAndExit2) {
   auto r = cli({"run", "--repo", repo.path().string(), "--provider", "nosuch"});
   EXPECT_EQ(r.code, 2);
