@@ -451,6 +451,35 @@ TEST_F(Routing, AProviderThatKeepsFailingOpensItsBreakerAndLaterTasksAreNotRoute
   EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
 }
 
+TEST_F(Routing, AResumedRunKeepsCountingWhatItSpentBeforeTheCrash) {
+  fake_provider fake;
+  fake.set_answer(good_review);
+  auto e = env(&fake);
+  e["CASM_TEST_KILL_AFTER"] = "cost.reconciled";
+  auto killed = run_process({CASM_BINARY, "run", "--repo", repo.path().string(), "--reviewers", "1",
+                             "--provider", "openai", "--budget-usd", "1"},
+                            e);
+  ASSERT_EQ(killed.code, 128 + 9) << killed.out << killed.err;
+  std::string id;
+  for (const auto& d : fs::directory_iterator(home / "runs")) id = d.path().filename().string();
+  auto resumed = cli({"resume", "--run-id", id}, &fake);
+  ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+  double spent_before = 0;
+  bool after_resume = false;
+  json first_view;
+  for (const auto& ev : events(id)) {
+    if (ev["type"] == "run.resumed") after_resume = true;
+    if (!after_resume && ev["type"] == "cost.reconciled")
+      spent_before += ev["payload"]["actual"]["usd"].get<double>();
+    if (after_resume && ev["type"] == "route.decided" && first_view.is_null())
+      first_view = ev["payload"]["budget"];
+  }
+  ASSERT_GT(spent_before, 0);
+  ASSERT_TRUE(first_view.is_object());
+  EXPECT_NEAR(first_view["run_remaining_usd"].get<double>(), 1.0 - spent_before, 1e-9);
+  EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
+}
+
 TEST_F(Routing, BadRoutingInputIsOneSentenceAndExit2) {
   auto r = cli({"run", "--repo", repo.path().string(), "--provider", "nosuch"});
   EXPECT_EQ(r.code, 2);
