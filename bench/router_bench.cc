@@ -9,11 +9,23 @@
 //                      (one mutex: the second figure shows the contention)
 //   ledger_vs_map      the peer: the same bookkeeping as bare std::map
 //                      updates, no mutex, no levels checked (the floor)
+//   accountant_actor   one reserve + reconcile as request/reply messages to
+//                      the accountant actor (the path every run takes), from
+//                      a blocking caller: two round trips per item
+//   router_actor       one route_request to a run's router actor (budget
+//                      view from the accountant, route(), reservation: three
+//                      round trips), then its settle (reconcile)
 #include <benchmark/benchmark.h>
 
 #include <map>
 #include <vector>
 
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/routing/accountant.h"
+#include "actors/routing/router_actor.h"
+#include "runtime/actor_boot.h"
 #include "runtime/embedded_config.h"
 #include "telemetry/budget.h"
 #include "telemetry/cost.h"
@@ -122,6 +134,95 @@ void ledger_vs_map(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(ledger_vs_map);
+
+std::shared_ptr<routing::accountant_core> bench_core() {
+  static auto core = [] {
+    auto c = routing::make_accountant_core({1e8, {{"openai", 1e8}}, {}});
+    c->open_run({"run-1", 1e8});
+    return c;
+  }();
+  return core;
+}
+
+void accountant_actor(benchmark::State& state) {
+  runtime::casm_config cfg;
+  caf::actor_system sys{cfg};
+  auto acc = routing::spawn_accountant(sys, bench_core());
+  caf::scoped_actor self{sys};
+  messages::reserve_ask ask{"run-1", "t", "openai", "o4-mini", "2025-07-15", true, 0.0396, -1};
+  for (auto _ : state) {
+    messages::reservation_reply rr;
+    self->request(acc, caf::infinite, ask).receive([&](messages::reservation_reply& r) { rr = r; },
+                                                   [](caf::error&) { std::abort(); });
+    self->request(acc, caf::infinite, messages::reconcile_ask{rr.held.id, "openai", 0.0308, true, false})
+      .receive([](messages::reconcile_answer&) {}, [](caf::error&) { std::abort(); });
+  }
+  state.SetItemsProcessed(state.iterations());
+  self->send_exit(acc, caf::exit_reason::user_shutdown);
+}
+BENCHMARK(accountant_actor)->UseRealTime();
+
+// Many runs at once: 256 reservations in flight from one caller, then their
+// 256 reconciles (what a fleet's parallel runs look like to the accountant).
+void accountant_actor_pipelined(benchmark::State& state) {
+  runtime::casm_config cfg;
+  caf::actor_system sys{cfg};
+  auto acc = routing::spawn_accountant(sys, bench_core());
+  caf::scoped_actor self{sys};
+  constexpr int batch = 256;
+  messages::reserve_ask ask{"run-1", "t", "openai", "o4-mini", "2025-07-15", true, 0.0396, -1};
+  std::vector<uint64_t> ids;
+  ids.reserve(batch);
+  for (auto _ : state) {
+    ids.clear();
+    for (int i = 0; i < batch; ++i) self->send(acc, ask);
+    int got = 0;
+    self->receive_for(got, batch)(
+      [&](messages::reservation_reply& r) { ids.push_back(r.held.id); });
+    for (auto id : ids) self->send(acc, messages::reconcile_ask{id, "openai", 0.0308, true, false});
+    int n = 0;
+    self->receive_for(n, batch)([](messages::reconcile_answer&) {});
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  self->send_exit(acc, caf::exit_reason::user_shutdown);
+}
+BENCHMARK(accountant_actor_pipelined)->UseRealTime();
+
+void router_actor(benchmark::State& state) {
+  runtime::casm_config cfg;
+  caf::actor_system sys{cfg};
+  auto acc = routing::spawn_accountant(sys, bench_core());
+  auto router = routing::spawn_router(sys, acc, registry());
+  caf::scoped_actor self{sys};
+  messages::route_request q;
+  q.call_id = "c";
+  q.run_id = "run-1";
+  q.day = "2025-07-15";
+  q.strategy = "cost_aware_quality_floor";
+  q.task = task();
+  q.constraints.providers = {"openai"};
+  for (auto _ : state) {
+    messages::route_result r;
+    self->request(router, caf::infinite, q).receive([&](messages::route_result& x) { r = std::move(x); },
+                                                    [](caf::error&) { std::abort(); });
+    if (!r.reservation.granted) std::abort();
+    messages::settle_request s;
+    s.call_id = "s";
+    s.run_id = "run-1";
+    s.reservation_id = r.reservation.held.id;
+    s.endpoint = r.decision.selected.endpoint;
+    s.model = r.decision.selected.model;
+    s.ok = true;
+    s.usage_present = true;
+    s.tokens = {20000, 5000, 0, 1500};
+    self->request(router, caf::infinite, s).receive([](messages::settle_result&) {},
+                                                    [](caf::error&) { std::abort(); });
+  }
+  state.SetItemsProcessed(state.iterations());
+  self->send_exit(router, caf::exit_reason::user_shutdown);
+  self->send_exit(acc, caf::exit_reason::user_shutdown);
+}
+BENCHMARK(router_actor)->UseRealTime();
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -51,9 +52,28 @@ drive_result drive_run(const supervisor::supervisor_config& scfg, const messages
     if (start.routing.enabled) {
       auto core = opts.accountant ? opts.accountant : process_accountant();
       auto accountant = routing::spawn_accountant(sys, core);
-      const double cap = start.routing.constraints.max_usd_per_run;
+      double cap = start.routing.constraints.max_usd_per_run > 0
+                     ? start.routing.constraints.max_usd_per_run
+                     : -1.0;
+      // A resume: what the run already spent (recorded) still counts, at
+      // the run level and on its endpoints' day.
+      std::map<std::string, std::string> endpoint_of;  // settle call id -> endpoint
+      double spent = 0;
+      for (const auto& rec : scfg.feed) {
+        const auto& p = rec["payload"];
+        const std::string type = rec.value("type", "");
+        if (!p.is_object()) continue;
+        if (type == "cost.reconcile_requested")
+          endpoint_of[p.value("call_id", "")] = p.value("endpoint", "");
+        if (type == "cost.reconciled" && p.value("ok", false) && p.contains("actual")) {
+          const double usd = p["actual"].value("usd", 0.0);
+          spent += usd;
+          core->ledger().add_prior_spend(endpoint_of[p.value("call_id", "")], start.routing.day, usd);
+        }
+      }
+      if (cap >= 0) cap = std::max(0.0, cap - spent);
       // Opened before the coordinator exists: no reservation can come first.
-      core->open_run({start.run_id, cap > 0 ? cap : -1.0});
+      core->open_run({start.run_id, cap});
       agents.router = routing::spawn_router(sys, accountant, start.routing.prices);
       if (!start.routing.constraints.offline) {
         const uint32_t n = std::max<uint32_t>(1, std::min<uint32_t>(4, start.audit.reviewers));

@@ -1,5 +1,7 @@
 #include "telemetry/run_story.h"
 
+#include "telemetry/cost.h"
+
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -221,13 +223,20 @@ json run_story::to_json() const {
                  {"alerts", alerts_}};
   j["routing"] = {{"tasks", decisions_}, {"fallbacks", fallbacks_}, {"calls", calls_}};
   double total = 0;
-  bool simulated = false;
+  // The total is as strong as its weakest real figure; the offline
+  // provider's $0 stand-ins only count when nothing else was called.
+  std::string truth;
+  bool any_real = false;
   for (const auto& u : usage_) {
     total += u.value("cost_usd", 0.0);
-    simulated = simulated || u.value("truth", "") == "simulated";
+    const std::string t = u.value("truth", "");
+    if (t == "simulated") continue;
+    truth = any_real ? weakest_truth(truth, t) : t;
+    any_real = true;
   }
+  if (!any_real) truth = usage_.empty() ? "calculated" : "simulated";
   j["cost"] = {{"total_usd", total},
-               {"truth", usage_.empty() ? "calculated" : (simulated ? "simulated" : "measured")},
+               {"truth", truth},
                {"calls", usage_},
                {"summary", cost_summary_}};
   j["artifacts"] = artifacts_;

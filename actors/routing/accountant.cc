@@ -20,7 +20,7 @@ int64_t accountant_core::now_ms() {
 }
 
 bool accountant_core::open_run(const budget_open& o) {
-  ledger_.open_run(o.run_id, o.cap_usd > 0 ? o.cap_usd : telemetry::no_cap);
+  ledger_.open_run(o.run_id, o.cap_usd >= 0 ? o.cap_usd : telemetry::no_cap);
   return true;
 }
 

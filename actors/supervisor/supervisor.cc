@@ -215,7 +215,22 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
       flush_recorded(self);
       return rp;
     }
-    // Asked but never answered (the process died mid-call): ask again live.
+    // Asked but never answered (the process died mid-call): ask again live,
+    // except a model call: its reservation died with that process, and no
+    // call starts without a live hold. It is answered as failed (recorded),
+    // and the coordinator falls back and routes again, reserving anew.
+    if constexpr (std::is_same_v<Reply, model_reply>) {
+      model_reply failed;
+      failed.call_id = req.call_id;
+      failed.endpoint = req.endpoint;
+      failed.model = req.request.model;
+      mark_failed(failed, "interrupted by a crash; not sent again: its reservation ended with "
+                          "the process that made it");
+      record(self, event_kind::input, agent_name, "coordinator", event_type<Reply>::value,
+             json(failed));
+      rp.deliver(std::move(failed));
+      return rp;
+    }
   } else {
     record(self, event_kind::output, "coordinator", agent_name, event_type<Request>::value,
            payload_in::of(req));

@@ -1019,8 +1019,10 @@ messages::routing_report workflow_engine::make_routing_report(const report_reque
   telemetry::artifact_run run{start_.run_id, start_.template_id, start_.started_at, ""};
   auto strat = telemetry::parse_strategy(rc.strategy)
                  .value_or(telemetry::strategy::cost_aware_quality_floor);
-  // The proof artifacts hold each task's last decision (the one it ran
-  // with); every decision, fallbacks included, is in the log and explain.
+  // The proof artifacts hold one decision per task: its last one that
+  // selected a model (the model it last ran with), else its last one (a
+  // task nothing could be selected for is then named in the notes). Every
+  // decision, fallbacks included, is in the log and `explain`.
   std::vector<messages::routing_decision> last;
   std::map<std::string, size_t> at_index;
   for (const auto& d : routing_log_) {
@@ -1028,7 +1030,7 @@ messages::routing_report workflow_engine::make_routing_report(const report_reque
     if (it == at_index.end()) {
       at_index[d.task_id] = last.size();
       last.push_back(d);
-    } else {
+    } else if (d.has_selection || !last[it->second].has_selection) {
       last[it->second] = d;
     }
   }

@@ -183,7 +183,8 @@ CASM_JSON(routing_report, routing_decisions, cost_forecast, cost_report, run_sum
 
 // --- the cost accountant's protocol (one accountant per process) -----------
 
-// Opens a run's budget (its cap, or < 0 for none) before it reserves.
+// Opens a run's budget (its cap, or < 0 for none; 0 is a cap of nothing)
+// before it reserves.
 struct budget_open {
   std::string run_id;
   double cap_usd = -1;

@@ -197,7 +197,16 @@ TEST_F(Routing, OpenAIRunAgainstTheFakeProviderCostsExactlyItsUsageAndReplaysWit
   EXPECT_EQ(cost.code, 0) << cost.err;
   EXPECT_NE(cost.out.find("200 cached"), std::string::npos) << cost.out;
   EXPECT_NE(slurp(artifacts(id) / "cost_report.md").find("| 200 |"), std::string::npos);
+  auto e1 = cli({"explain", "--run-id", id});
+  auto e2 = cli({"explain", "--run-id", id});
+  EXPECT_EQ(e1.out, e2.out);
+  EXPECT_NE(e1.out.find("reservation: granted"), std::string::npos) << e1.out;
+  EXPECT_NE(e1.out.find("output accepted"), std::string::npos) << e1.out;
   expect_key_nowhere();
+  // Nor the repository's secret: prompts, log, blobs and artifacts mask it.
+  for (const auto& e : fs::recursive_directory_iterator(home))
+    if (e.is_regular_file())
+      EXPECT_EQ(slurp(e.path()).find(github_token), std::string::npos) << e.path();
 }
 
 TEST_F(Routing, ABudgetNoCandidateFitsStopsTheRunBeforeAnyCallWithExit5AndAReport) {
@@ -291,6 +300,27 @@ TEST_F(Routing, ProviderErrorSwitchesProviderAndInvalidOutputIsRejectedAndRecord
   EXPECT_FALSE(checks[0]["accepted"].get<bool>());
   EXPECT_FALSE(checks[0]["reason"].get<std::string>().empty());
   EXPECT_TRUE(checks.back()["accepted"].get<bool>());
+  // Anthropic's usage: input_tokens (uncached) + cache reads + cache writes
+  // is the prompt; the cache read is priced once, at the cache price.
+  auto sum = artifact_json(id, "run_summary.json");
+  auto models = json::parse(cli({"models", "--json"}).out);
+  bool saw_anthropic = false;
+  for (const auto& c : sum["cost"]["by_call"]) {
+    if (c["provider"] != "anthropic" || !c["usage_present"].get<bool>()) continue;
+    saw_anthropic = true;
+    EXPECT_EQ(c["input_tokens"], 1400);
+    EXPECT_EQ(c["cached_input_tokens"], 200);
+    json price;
+    for (const auto& m : models["models"])
+      if (m["model"] == c["model"]) price = m;
+    ASSERT_TRUE(price.is_object());
+    EXPECT_NEAR(c["usd"].get<double>(),
+                (1200 * price["price_in_per_1m"].get<double>() +
+                 200 * price["price_cache_read_per_1m"].get<double>() +
+                 300 * price["price_out_per_1m"].get<double>()) / 1e6,
+                1e-12);
+  }
+  EXPECT_TRUE(saw_anthropic);
   EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
   expect_key_nowhere();
 }
@@ -322,6 +352,131 @@ TEST_F(Routing, TheFixersModelDiffIsCheckedAndWrittenAsAProposal) {
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_NE(seen[1].body.find("src/app.js"), std::string::npos);
   EXPECT_EQ(seen[1].body.find(github_token), std::string::npos);
+  EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
+}
+
+TEST_F(Routing, AModelCallCutByACrashIsNotSentAgainWithoutALiveReservation) {
+  fake_provider fake;
+  fake.set_answer(good_review);
+  auto e = env(&fake);
+  e["CASM_TEST_KILL_AFTER"] = "model.requested";
+  auto killed = run_process({CASM_BINARY, "run", "--repo", repo.path().string(), "--reviewers", "1",
+                             "--provider", "openai", "--budget-usd", "1"},
+                            e);
+  ASSERT_EQ(killed.code, 128 + 9) << killed.out << killed.err;
+  std::string id;
+  for (const auto& d : fs::directory_iterator(home / "runs")) id = d.path().filename().string();
+  const size_t before = fake.request_count();
+  auto resumed = cli({"resume", "--run-id", id}, &fake);
+  ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+  std::vector<json> replies;
+  for (const auto& ev : events(id))
+    if (ev["type"] == "model.completed") replies.push_back(ev["payload"]);
+  ASSERT_GE(replies.size(), 2u);
+  EXPECT_FALSE(replies[0]["ok"].get<bool>());
+  EXPECT_NE(replies[0]["error"].get<std::string>().find("interrupted by a crash"), std::string::npos);
+  // The task routed again and called under a new hold.
+  EXPECT_GT(fake.request_count(), before);
+  EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
+  expect_valid_artifacts(id);
+}
+
+TEST_F(Routing, TheTemplateCanOptInAndAnUnpricedModelIsNeverSelected) {
+  std::string manifest = slurp(source_dir / "config/templates/repo-auditor/manifest.yaml");
+  const std::string at = "routing:\n  budget:\n    max_usd_per_run: 3.50\n";
+  ASSERT_NE(manifest.find(at), std::string::npos);
+  manifest.replace(manifest.find(at), at.size(),
+                   at + "  providers: [openai]\n  prices_override: prices-override.yaml\n");
+  manifest.replace(manifest.find("id: repo-auditor"), 16, "id: routed-auditor");
+  const fs::path dir = tmp / "tmpl";
+  fs::create_directories(dir);
+  spit(dir / "manifest.yaml", manifest);
+  spit(dir / "prices-override.yaml",
+       "registry_version: \"test\"\nmodels:\n  - model: gpt-unpriced\n    provider: openai\n"
+       "profiles:\n  - name: reasoning_low\n    candidates:\n"
+       "      - {model: gpt-unpriced, quality: 0.99, latency_ms: 100}\n"
+       "      - {model: gpt-4o-mini, quality: 0.80, latency_ms: 900}\n");
+  fake_provider fake;
+  fake.set_answer(good_review);
+  auto r = cli({"run", "--template", (dir / "manifest.yaml").string(), "--repo",
+                repo.path().string(), "--reviewers", "1"},
+               &fake);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string id = run_id_of(r.out);
+  expect_valid_artifacts(id);
+  auto rd = artifact_json(id, "routing_decisions.json");
+  bool checked = false;
+  for (const auto& t : rd["tasks"]) {
+    if (t["task_id"] != "review-0") continue;
+    checked = true;
+    EXPECT_EQ(t["selected"]["model"], "gpt-4o-mini");
+    for (const auto& c : t["candidates"])
+      if (c["model"] == "gpt-unpriced") {
+        EXPECT_FALSE(c.contains("estimated_cost_usd")) << c.dump();  // never $0
+        EXPECT_NE(c.dump().find("PRICE_UNKNOWN"), std::string::npos) << c.dump();
+      }
+  }
+  EXPECT_TRUE(checked);
+  for (const auto& q : fake.requests()) EXPECT_NE(q.model, "gpt-unpriced");
+  EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
+}
+
+TEST_F(Routing, AProviderThatKeepsFailingOpensItsBreakerAndLaterTasksAreNotRoutedToIt) {
+  repo.write("src/b.js", "function b() {\n  return 2;\n}\n");
+  repo.write("src/c.js", "function c() {\n  return 3;\n}\n");
+  repo.commit("more files");
+  fake_provider fake;
+  std::vector<fake_step> failures(12, fake_step::server_error(503));
+  fake.script(failures);
+  auto r = cli({"run", "--repo", repo.path().string(), "--reviewers", "3", "--provider", "openai",
+                "--budget-usd", "1"},
+               &fake);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string id = run_id_of(r.out);
+  json fix_decision;
+  size_t failed_calls = 0;
+  for (const auto& e : events(id)) {
+    if (e["type"] == "model.completed" && !e["payload"]["ok"].get<bool>()) ++failed_calls;
+    if (e["type"] == "route.decided" && e["payload"]["decision"]["task_id"] == "fix")
+      fix_decision = e["payload"];
+  }
+  EXPECT_GE(failed_calls, 3u);
+  ASSERT_TRUE(fix_decision.is_object());
+  // The breaker is open for openai: the fixer's task finds no eligible model.
+  EXPECT_FALSE(fix_decision["decision"]["has_selection"].get<bool>());
+  EXPECT_NE(fix_decision["breakers"].dump().find("openai"), std::string::npos);
+  EXPECT_NE(fix_decision["decision"]["reason_codes"].dump().find("REJECTED_CIRCUIT_OPEN"),
+            std::string::npos)
+    << fix_decision.dump();
+  EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
+}
+
+TEST_F(Routing, AResumedRunKeepsCountingWhatItSpentBeforeTheCrash) {
+  fake_provider fake;
+  fake.set_answer(good_review);
+  auto e = env(&fake);
+  e["CASM_TEST_KILL_AFTER"] = "cost.reconciled";
+  auto killed = run_process({CASM_BINARY, "run", "--repo", repo.path().string(), "--reviewers", "1",
+                             "--provider", "openai", "--budget-usd", "1"},
+                            e);
+  ASSERT_EQ(killed.code, 128 + 9) << killed.out << killed.err;
+  std::string id;
+  for (const auto& d : fs::directory_iterator(home / "runs")) id = d.path().filename().string();
+  auto resumed = cli({"resume", "--run-id", id}, &fake);
+  ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+  double spent_before = 0;
+  bool after_resume = false;
+  json first_view;
+  for (const auto& ev : events(id)) {
+    if (ev["type"] == "run.resumed") after_resume = true;
+    if (!after_resume && ev["type"] == "cost.reconciled")
+      spent_before += ev["payload"]["actual"]["usd"].get<double>();
+    if (after_resume && ev["type"] == "route.decided" && first_view.is_null())
+      first_view = ev["payload"]["budget"];
+  }
+  ASSERT_GT(spent_before, 0);
+  ASSERT_TRUE(first_view.is_object());
+  EXPECT_NEAR(first_view["run_remaining_usd"].get<double>(), 1.0 - spent_before, 1e-9);
   EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
 }
 
