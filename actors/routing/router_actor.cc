@@ -19,7 +19,7 @@ constexpr int max_route_attempts = 3;
 bool is_offline(const candidate& c) { return c.endpoint == "offline"; }
 
 struct router_state {
-  static inline const char* name = "casm.router";
+  [[maybe_unused]] static inline const char* name = "casm.router";  // CAF names the actor by it
 };
 
 void attempt(protocol::router_actor::pointer self, protocol::accountant_actor acc,

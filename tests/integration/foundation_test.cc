@@ -262,8 +262,11 @@ TEST_F(noop_fixture, ExplicitHeadRevisionIsPinned) {
   auto r = casm(home, {"run", "--repo", repo.path().string(), "--head", head, "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto id = json::parse(r.out)["run_id"].get<std::string>();
-  for (const auto& e : events(id))
-    if (e["type"] == "ingest.completed") EXPECT_EQ(e["payload"]["head_commit"], head);
+  for (const auto& e : events(id)) {
+    if (e["type"] == "ingest.completed") {
+      EXPECT_EQ(e["payload"]["head_commit"], head);
+    }
+  }
   EXPECT_NE(head, second);
 }
 

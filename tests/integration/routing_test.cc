@@ -204,9 +204,11 @@ TEST_F(Routing, OpenAIRunAgainstTheFakeProviderCostsExactlyItsUsageAndReplaysWit
   EXPECT_NE(e1.out.find("output accepted"), std::string::npos) << e1.out;
   expect_key_nowhere();
   // Nor the repository's secret: prompts, log, blobs and artifacts mask it.
-  for (const auto& e : fs::recursive_directory_iterator(home))
-    if (e.is_regular_file())
+  for (const auto& e : fs::recursive_directory_iterator(home)) {
+    if (e.is_regular_file()) {
       EXPECT_EQ(slurp(e.path()).find(github_token), std::string::npos) << e.path();
+    }
+  }
 }
 
 TEST_F(Routing, ABudgetNoCandidateFitsStopsTheRunBeforeAnyCallWithExit5AndAReport) {
