@@ -77,8 +77,9 @@ TEST_P(crash_fixture, KilledRunResumesToTheSameResult) {
     (void)line;
   }
   if (std::string(GetParam()).rfind("review.completed", 0) == 0 ||
-      std::string(GetParam()).rfind("fix.", 0) == 0)
+      std::string(GetParam()).rfind("fix.", 0) == 0) {
     EXPECT_EQ(redone["ingest ingest.requested"], 0);
+  }
   auto replay = cli({"replay", "--run-id", id});
   EXPECT_EQ(replay.code, 0) << replay.out << replay.err;
 }

@@ -170,4 +170,22 @@ std::vector<std::string> lines_of(const fs::path& p) {
   return lines;
 }
 
+testing::AssertionResult valid_under_schema(const fs::path& schema, const fs::path& doc) {
+  const std::string script =
+    "import jsonschema,json,sys\n"
+    "schema=json.load(open(sys.argv[1]))\n"
+    "jsonschema.Draft202012Validator.check_schema(schema)\n"
+    "v=jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())\n"
+    "errors=list(v.iter_errors(json.load(open(sys.argv[2]))))\n"
+    "for e in errors: print(list(e.absolute_path), e.message)\n"
+    "sys.exit(1 if errors else 0)\n";
+  auto r = run_process({"/usr/bin/python3", "-c", script, schema.string(), doc.string()});
+  if (r.code == 0) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << doc << ": exit " << r.code << "\n" << r.out << r.err;
+}
+
+fs::path shipped_schema(const std::string& name) {
+  return fs::path(CASM_SOURCE_DIR) / "docs" / "schemas" / (name + ".schema.json");
+}
+
 }  // namespace casm::itest

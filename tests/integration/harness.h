@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 namespace casm::itest {
@@ -62,5 +63,13 @@ std::string run_id_of(const std::string& out);
 
 // Every line of a file.
 std::vector<std::string> lines_of(const fs::path& p);
+
+// `doc` is valid under the JSON Schema (draft 2020-12) at `schema`, checked
+// with Debian's python3-jsonschema, formats included; a failure lists every
+// violation.
+testing::AssertionResult valid_under_schema(const fs::path& schema, const fs::path& doc);
+
+// A shipped schema: docs/schemas/<name>.schema.json.
+fs::path shipped_schema(const std::string& name);
 
 }  // namespace casm::itest

@@ -15,16 +15,7 @@ const std::string planted_key = std::string("AKIA") + "Q2W3E4R5T6Y7U8I9";
 
 // The shipped draft 2020-12 schema, checked with Debian's python3-jsonschema.
 testing::AssertionResult valid_policy_decisions(const fs::path& file) {
-  const auto schema = fs::path(CASM_SOURCE_DIR) / "docs" / "schemas" / "policy_decisions.schema.json";
-  const std::string script =
-    "import jsonschema,json,sys\n"
-    "v=jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))\n"
-    "errors=list(v.iter_errors(json.load(open(sys.argv[2]))))\n"
-    "for e in errors: print(list(e.absolute_path), e.message)\n"
-    "sys.exit(1 if errors else 0)\n";
-  auto r = run_process({"/usr/bin/python3", "-c", script, schema.string(), file.string()});
-  if (r.code == 0) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << r.out << r.err;
+  return valid_under_schema(shipped_schema("policy_decisions"), file);
 }
 
 struct hitl_fixture : ::testing::Test {
@@ -110,8 +101,11 @@ TEST_F(hitl_fixture, PlantedAwsKeyOnAnAddedLineIsBlocked) {
   auto decisions = json::parse(slurp(home / "runs" / id / "artifacts" / "policy_decisions.json"));
   EXPECT_EQ(decisions["summary"]["status"], "block");
   EXPECT_TRUE(valid_policy_decisions(home / "runs" / id / "artifacts" / "policy_decisions.json"));
-  for (auto it = fs::recursive_directory_iterator(home); it != fs::recursive_directory_iterator(); ++it)
-    if (it->is_regular_file()) EXPECT_EQ(slurp(it->path()).find(planted_key), std::string::npos) << it->path();
+  for (auto it = fs::recursive_directory_iterator(home); it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_regular_file()) {
+      EXPECT_EQ(slurp(it->path()).find(planted_key), std::string::npos) << it->path();
+    }
+  }
 }
 
 TEST_F(hitl_fixture, CleanDiffPassesAndAFullAuditPatchPassesTheGate) {

@@ -23,20 +23,6 @@ const fs::path source_dir = CASM_SOURCE_DIR;
 const std::string github_token = std::string("ghp_") + "R7kq2Lm9Pz4Xt7Vw1Ys3Ub6Nc5Jd0Hf2GaQ8";
 const std::string fake_key = "sk-fake-" + std::string("casm-test-key-7d1e9b");
 
-testing::AssertionResult valid_under_schema(const fs::path& schema, const fs::path& doc) {
-  const std::string script =
-    "import jsonschema,json,sys\n"
-    "schema=json.load(open(sys.argv[1]))\n"
-    "jsonschema.Draft202012Validator.check_schema(schema)\n"
-    "v=jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())\n"
-    "errors=list(v.iter_errors(json.load(open(sys.argv[2]))))\n"
-    "for e in errors: print(list(e.absolute_path), e.message)\n"
-    "sys.exit(1 if errors else 0)\n";
-  auto r = run_process({"/usr/bin/python3", "-c", script, schema.string(), doc.string()});
-  if (r.code == 0) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << doc << ": exit " << r.code << "\n" << r.out << r.err;
-}
-
 class Routing : public testing::Test {
 protected:
   temp_dir tmp{"casm-routing"};
