@@ -712,7 +712,10 @@ void workflow_engine::start_review_task(std::vector<output>& out, uint32_t shard
   t.task_type = "review";
   t.stage = "analyze";
   t.shard = shard;
-  t.profile = start_.routing.reviewer_profile;
+  // A human approved a risky change: the review of it gets the
+  // higher-reasoning profile (the seed's worked example).
+  const bool approved = approval_ && approval_->decision == "approved";
+  t.profile = approved ? std::string(approved_review_profile) : start_.routing.reviewer_profile;
   t.scope = start_.routing.review_excerpt_bytes;
   auto& slot = tasks_[t.task_id];
   slot = std::move(t);

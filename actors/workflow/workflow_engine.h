@@ -61,6 +61,10 @@ using output = std::variant<stage_event, ingest_request, review_request, fix_req
 //   "plan_drops_fixes": the plan stage plans no fixes.
 void set_engine_fault(std::string fault);
 
+// The model profile of every review task after a human approved the gated
+// change (the template's reviewer profile applies before).
+constexpr const char* approved_review_profile = "reasoning_high";
+
 class workflow_engine {
 public:
   std::vector<output> start(const run_start& start);

@@ -120,6 +120,14 @@ TEST_F(hitl_fixture, CleanDiffPassesAndAFullAuditPatchPassesTheGate) {
   EXPECT_EQ(decisions["summary"]["status"], "pass");
   EXPECT_TRUE(fs::exists(home / "runs" / id / "artifacts" / "patch.diff"));
   EXPECT_TRUE(valid_policy_decisions(home / "runs" / id / "artifacts" / "policy_decisions.json"));
+  // Nobody approved anything: reviews keep the template's profile.
+  size_t review_routes = 0;
+  for (const auto& e : events(id)) {
+    if (e["type"] != "route.requested" || e["payload"]["task"]["task_type"] != "review") continue;
+    ++review_routes;
+    EXPECT_EQ(e["payload"]["task"]["profile"], "reasoning_low");
+  }
+  EXPECT_GT(review_routes, 0u);
 }
 
 TEST_F(hitl_fixture, ApproveThenResumeRedoesNoSideEffectBeforeTheGate) {
@@ -153,6 +161,15 @@ TEST_F(hitl_fixture, ApproveThenResumeRedoesNoSideEffectBeforeTheGate) {
   auto consumed = std::find(types.begin(), types.end(), "approval.consumed");
   ASSERT_NE(consumed, types.end());
   EXPECT_EQ(std::count(types.begin(), types.end(), "ingest.requested"), 1);
+  // Approved: the review of the change is routed with the higher-reasoning
+  // profile (the template's reviewer profile is reasoning_low).
+  size_t review_routes = 0;
+  for (const auto& e : events(id)) {
+    if (e["type"] != "route.requested" || e["payload"]["task"]["task_type"] != "review") continue;
+    ++review_routes;
+    EXPECT_EQ(e["payload"]["task"]["profile"], "reasoning_high");
+  }
+  EXPECT_GT(review_routes, 0u);
   auto decisions = json::parse(slurp(home / "runs" / id / "artifacts" / "policy_decisions.json"));
   EXPECT_EQ(decisions["hitl"]["status"], "approved");
   EXPECT_EQ(decisions["hitl"]["approval"]["approved_by"], "alice");
