@@ -193,6 +193,23 @@ void run_story::add(const json& rec) {
   }
 }
 
+json run_story::cost_by_stage() const {
+  json by = json::object();
+  for (const auto& u : usage_) {
+    const std::string task = u.value("task_id", "");
+    std::string stage;
+    for (const auto& d : decisions_)
+      if (d.value("task_id", "") == task) stage = d.value("stage", "");
+    if (stage.empty()) {
+      const std::string type = u.value("task_type", "");
+      stage = type == "review" ? "analyze" : type == "fix" ? "apply" : type;
+    }
+    const double sum = by.value(stage, 0.0) + u.value("cost_usd", 0.0);
+    by[stage] = sum;
+  }
+  return by;
+}
+
 json run_story::to_json() const {
   json j = json::object();
   j["run_id"] = run_id_;
@@ -237,6 +254,7 @@ json run_story::to_json() const {
   if (!any_real) truth = usage_.empty() ? "calculated" : "simulated";
   j["cost"] = {{"total_usd", total},
                {"truth", truth},
+               {"by_stage", cost_by_stage()},
                {"calls", usage_},
                {"summary", cost_summary_}};
   j["artifacts"] = artifacts_;
@@ -442,6 +460,12 @@ std::string run_story::to_text() const {
                     u.value("cost_usd", 0.0), u.value("truth", "").c_str());
       o << line;
       total += u.value("cost_usd", 0.0);
+    }
+    const json by_stage = cost_by_stage();
+    for (const auto& [stage, usd] : by_stage.items()) {
+      char line[128];
+      std::snprintf(line, sizeof line, "  stage %-8s $%.4f\n", stage.c_str(), usd.get<double>());
+      o << line;
     }
     char t[64];
     std::snprintf(t, sizeof t, "  total $%.4f\n", total);

@@ -31,6 +31,10 @@ public:
   std::string to_text() const;
 
 private:
+  // Each call's cost summed by the stage its task ran in (a stage name ->
+  // USD object, in name order).
+  nlohmann::json cost_by_stage() const;
+
   struct stage_row {
     std::string stage, status, detail;
   };

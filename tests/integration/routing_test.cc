@@ -188,6 +188,13 @@ TEST_F(Routing, OpenAIRunAgainstTheFakeProviderCostsExactlyItsUsageAndReplaysWit
   EXPECT_EQ(e1.out, e2.out);
   EXPECT_NE(e1.out.find("reservation: granted"), std::string::npos) << e1.out;
   EXPECT_NE(e1.out.find("output accepted"), std::string::npos) << e1.out;
+  // explain's cost section: the calls add up per stage and in total.
+  const auto story = json::parse(cli({"explain", "--run-id", id, "--json"}).out);
+  double by_stage = 0;
+  for (const auto& [stage, usd] : story["cost"]["by_stage"].items()) by_stage += usd.get<double>();
+  EXPECT_GT(story["cost"]["by_stage"].value("analyze", 0.0), 0.0) << story["cost"].dump();
+  EXPECT_NEAR(by_stage, story["cost"]["total_usd"].get<double>(), 1e-12);
+  EXPECT_NE(e1.out.find("stage analyze"), std::string::npos) << e1.out;
   expect_key_nowhere();
   // Nor the repository's secret: prompts, log, blobs and artifacts mask it.
   for (const auto& e : fs::recursive_directory_iterator(home)) {
