@@ -26,10 +26,16 @@ struct run_options {
   std::string ruleset;         // id or path; default: the manifest's policy.ruleset
   int reviewers = 0;           // 0: one per core
   bool json = false;
+  // A fleet (docs/fleet.md): --repos FILE|DIR instead of --repo.
+  std::string repos;
+  int parallel = 0;            // 0: one per core
+  double fleet_budget_usd = -1;
+  bool fleet_budget_usd_set = false;
 };
 
 struct run_ref_options {
   std::string run_id;
+  std::string fleet_id;
   bool json = false;
 };
 
@@ -71,6 +77,7 @@ struct decision_options {
 
 struct resume_options {
   std::string run_id;
+  std::string fleet_id;
   bool json = false;
 };
 
@@ -85,6 +92,9 @@ struct prune_options {
 };
 
 int cmd_run(const global_options& g, const run_options& o);
+int cmd_fleet_run(const global_options& g, const run_options& o);
+int cmd_fleet_resume(const global_options& g, const std::string& fleet_id);
+int cmd_fleet_explain(const global_options& g, const std::string& fleet_id, bool json);
 int cmd_prune(const global_options& g, const prune_options& o);
 int cmd_decide(const global_options& g, const decision_options& o);
 int cmd_resume(const global_options& g, const resume_options& o);

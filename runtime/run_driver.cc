@@ -18,45 +18,36 @@ namespace casm::runtime {
 
 namespace ec = messages::exit_code;
 
-drive_result drive_run(const supervisor::supervisor_config& scfg, const messages::run_start& start,
-                       const std::filesystem::path& home) {
-  drive_result result;
+protocol::supervisor_actor spawn_run(caf::actor_system& sys, const supervisor::supervisor_config& scfg,
+                                     const messages::run_start& start,
+                                     const std::filesystem::path& home) {
   const auto artifacts = supervisor::run_store::artifacts_dir(scfg.run_dir);
-  {
-    casm_config cfg;
-    caf::actor_system sys{cfg};
-    supervisor::agent_set agents;
-    agents.ingest = sys.spawn<caf::detached>(agents::ingest_agent);
-    agents.reporter = sys.spawn<caf::detached>(agents::reporter_agent, artifacts);
-    if (start.audit.enabled) {
-      for (uint32_t i = 0; i < start.audit.reviewers; ++i)
-        agents.reviewers.push_back(sys.spawn<caf::detached>(agents::reviewer_agent));
-      agents.fixer = sys.spawn<caf::detached>(agents::fixer_agent, artifacts);
-      agents.validator = sys.spawn<caf::detached>(agents::validator_agent, home);
-      agents::gate_config gate;
-      std::vector<codec::config_error> errors;
-      if (policy::parse_ruleset(start.audit.ruleset_id, start.audit.ruleset_text, gate.rules, errors)) {
-        gate.ruleset_hash = start.audit.ruleset_hash;
-        agents.gate = sys.spawn<caf::detached>(agents::gate_agent, std::move(gate));
-      }
+  supervisor::agent_set agents;
+  agents.ingest = sys.spawn<caf::detached>(agents::ingest_agent);
+  agents.reporter = sys.spawn<caf::detached>(agents::reporter_agent, artifacts);
+  if (start.audit.enabled) {
+    for (uint32_t i = 0; i < start.audit.reviewers; ++i)
+      agents.reviewers.push_back(sys.spawn<caf::detached>(agents::reviewer_agent));
+    agents.fixer = sys.spawn<caf::detached>(agents::fixer_agent, artifacts);
+    agents.validator = sys.spawn<caf::detached>(agents::validator_agent, home);
+    agents::gate_config gate;
+    std::vector<codec::config_error> errors;
+    if (policy::parse_ruleset(start.audit.ruleset_id, start.audit.ruleset_text, gate.rules, errors)) {
+      gate.ruleset_hash = start.audit.ruleset_hash;
+      agents.gate = sys.spawn<caf::detached>(agents::gate_agent, std::move(gate));
     }
-    auto cfg_with_seams = scfg;
-    if (const char* log = std::getenv("CASM_TEST_EFFECT_LOG"); log && *log)
-      cfg_with_seams.effect_log = log;
-    if (const char* kill = std::getenv("CASM_TEST_KILL_AFTER"); kill && *kill)
-      cfg_with_seams.kill_after = kill;
-    auto sup = sys.spawn<caf::detached>(supervisor::supervisor, cfg_with_seams, agents);
-    caf::scoped_actor self{sys};
-    bool ok = false;
-    self->request(sup, caf::infinite, start)
-      .receive(
-        [&](messages::run_outcome& o) {
-          result.outcome = std::move(o);
-          ok = true;
-        },
-        [&](caf::error& err) { result.failure = sys.render(err); });
-    if (ok) return result;
   }
+  auto cfg_with_seams = scfg;
+  if (const char* log = std::getenv("CASM_TEST_EFFECT_LOG"); log && *log)
+    cfg_with_seams.effect_log = log;
+  if (const char* kill = std::getenv("CASM_TEST_KILL_AFTER"); kill && *kill)
+    cfg_with_seams.kill_after = kill;
+  return sys.spawn<caf::detached>(supervisor::supervisor, cfg_with_seams, agents);
+}
+
+drive_result supervisor_failed(const supervisor::supervisor_config& scfg, std::string failure) {
+  drive_result result;
+  result.failure = std::move(failure);
   if (result.failure.find("resume diverged") != std::string::npos) {
     result.diverged = true;
     result.outcome.status = "diverged";
@@ -78,6 +69,28 @@ drive_result drive_run(const supervisor::supervisor_config& scfg, const messages
   result.outcome.reason = st.reason;
   result.outcome.failure_kind = "internal";
   return result;
+}
+
+drive_result drive_run(const supervisor::supervisor_config& scfg, const messages::run_start& start,
+                       const std::filesystem::path& home) {
+  std::string failure;
+  {
+    casm_config cfg;
+    caf::actor_system sys{cfg};
+    auto sup = spawn_run(sys, scfg, start, home);
+    caf::scoped_actor self{sys};
+    drive_result result;
+    bool ok = false;
+    self->request(sup, caf::infinite, start)
+      .receive(
+        [&](messages::run_outcome& o) {
+          result.outcome = std::move(o);
+          ok = true;
+        },
+        [&](caf::error& err) { failure = sys.render(err); });
+    if (ok) return result;
+  }
+  return supervisor_failed(scfg, failure);
 }
 
 }  // namespace casm::runtime

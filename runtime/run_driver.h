@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include <caf/fwd.hpp>
+
 #include "actors/supervisor/supervisor.h"
 #include "messages/data/workflow.h"
 
@@ -21,5 +23,15 @@ struct drive_result {
 // `failed` unless the resume diverged, which leaves the run untouched.
 drive_result drive_run(const supervisor::supervisor_config& scfg, const messages::run_start& start,
                        const std::filesystem::path& home);
+
+// Spawns one run's agents and its supervisor in `sys` (a fleet spawns many
+// runs in one actor system). Ask the supervisor run_start to start it.
+protocol::supervisor_actor spawn_run(caf::actor_system& sys, const supervisor::supervisor_config& scfg,
+                                     const messages::run_start& start,
+                                     const std::filesystem::path& home);
+
+// What to report when the supervisor answered with an error instead of an
+// outcome (written to state.json unless a resume diverged).
+drive_result supervisor_failed(const supervisor::supervisor_config& scfg, std::string failure);
 
 }  // namespace casm::runtime

@@ -5,6 +5,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/data/fleet.h"
 #include "messages/data/gate.h"
 #include "messages/data/workflow.h"
 
@@ -56,5 +57,7 @@ CASM_INSPECT(dependency_change, file, name, kind, from, to, detail)
 CASM_INSPECT(diff_evidence, files, hits, dependency_changes)
 CASM_INSPECT(gate_request, call_id, mode, repo_path, base_commit, head_commit, files, max_file_bytes, ruleset_hash)
 CASM_INSPECT(gate_result, call_id, ok, error, evidence)
+CASM_INSPECT(fleet_progress, event, index, run_id, status, exit_code, done, running, findings, cost_usd)
+CASM_INSPECT(fleet_done, stopped, budget_stopped, admitted)
 
 }  // namespace casm::messages

@@ -2,6 +2,7 @@
 // The compiler rejects a message an actor does not declare.
 #pragma once
 
+#include <caf/atom.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -43,5 +44,12 @@ using validator_actor =
   caf::typed_actor<caf::replies_to<validate_request>::with<validate_result>>;
 using gate_actor = caf::typed_actor<caf::replies_to<gate_request>::with<gate_result>>;
 using reporter_actor = caf::typed_actor<caf::replies_to<report_request>::with<report_result>>;
+
+// The fleet scheduler (one per fleet): `start` begins admission, `stop`
+// ends it (SIGINT); runs already admitted finish. It reports fleet_progress
+// and, last, fleet_done to the actor that spawned it.
+using fleet_start_atom = caf::atom_constant<caf::atom("fltstart")>;
+using fleet_stop_atom = caf::atom_constant<caf::atom("fltstop")>;
+using fleet_actor = caf::typed_actor<caf::reacts_to<fleet_start_atom>, caf::reacts_to<fleet_stop_atom>>;
 
 }  // namespace casm::protocol

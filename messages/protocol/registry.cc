@@ -36,6 +36,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<run_pause>("casm.run_pause");
   cfg.add_message_type<security_alert>("casm.security_alert");
   cfg.add_message_type<approval_decision>("casm.approval_decision");
+  cfg.add_message_type<fleet_progress>("casm.fleet_progress");
+  cfg.add_message_type<fleet_done>("casm.fleet_done");
 }
 
 }  // namespace casm::protocol
