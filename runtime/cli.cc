@@ -50,6 +50,15 @@ int run_cli(int argc, char** argv) {
   auto* budget_opt = run_cmd->add_option("--fleet-budget-usd", run.fleet_budget_usd,
                                          "Fleet: stop admitting runs once the fleet spent this much")
     ->needs(repos_opt);
+  auto* nodes_opt = run_cmd->add_option("--nodes", run.nodes,
+                      "Fleet: farm scan shards to these casm nodes (host:port,host:port)")
+    ->delimiter(',')
+    ->needs(repos_opt);
+  run_cmd->add_option("--tls-cert", run.tls_cert, "With --nodes: this origin's certificate (PEM)")
+    ->needs(nodes_opt);
+  run_cmd->add_option("--tls-key", run.tls_key, "With --nodes: its private key (PEM)")->needs(nodes_opt);
+  run_cmd->add_option("--tls-ca", run.tls_ca, "With --nodes: the CA that signed the nodes' certificates")
+    ->needs(nodes_opt);
   run_cmd->add_option("--head", run.head, "Revision to audit")->capture_default_str();
   run_cmd->add_option("--base", run.base, "Base revision: audit only what base..head adds");
   run_cmd->add_flag("--history", run.history,
@@ -161,6 +170,17 @@ int run_cli(int argc, char** argv) {
   prune_cmd->add_flag("--dry-run", prune.dry_run, "Say what would go, delete nothing");
   prune_cmd->add_flag("--json", prune.json, "Print as JSON");
 
+  node_options node;
+  auto* node_cmd = app.add_subcommand(
+    "node", "Serve scan shards to origins (casm run --nodes) over CAF's middleman");
+  node_cmd->add_option("--listen", node.listen, "HOST:PORT (port 0: any free port)")->capture_default_str();
+  node_cmd->add_option("--tls-cert", node.tls_cert, "Certificate (PEM): with --tls-key and --tls-ca, mutual TLS");
+  node_cmd->add_option("--tls-key", node.tls_key, "Private key (PEM)");
+  node_cmd->add_option("--tls-ca", node.tls_ca, "CA (PEM) that origins' certificates must chain to");
+  node_cmd->add_flag("--insecure", node.insecure, "Allow a non-loopback address without TLS");
+  node_cmd->add_option("--workers", node.workers, "Reviewer agents (default: one per core)")
+    ->check(CLI::Range(1, 256));
+
   bool doctor_json = false;
   auto* doctor_cmd = app.add_subcommand("doctor", "Preflight: check this machine can run casm");
   doctor_cmd->add_flag("--json", doctor_json, "Print as JSON");
@@ -221,6 +241,7 @@ int run_cli(int argc, char** argv) {
   else if (*prune_cmd) rc = cmd_prune(g, prune);
   else if (*runs_cmd) rc = cmd_runs(g, runs_json);
   else if (*doctor_cmd) rc = cmd_doctor(g, doctor_json);
+  else if (*node_cmd) rc = cmd_node(g, node);
   git_libgit2_shutdown();
   return rc;
 }

@@ -15,17 +15,22 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
 #include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/fleet/fleet_scheduler.h"
+#include "actors/node/shard_dispatcher.h"
 #include "actors/supervisor/run_store.h"
 #include "messages/codec/json_text.h"
 #include "messages/codec/timestamp.h"
+#include "messages/data/node.h"
 #include "messages/data/vocabulary.h"
 #include "runtime/actor_boot.h"
 #include "runtime/commands.h"
@@ -135,6 +140,9 @@ json options_json(const run_options& opt) {
               {"fail_on", opt.fail_on},
               {"ruleset", abs_if_file(opt.ruleset)},
               {"reviewers", opt.reviewers},
+              {"tls_cert", opt.tls_cert.empty() ? "" : fs::absolute(opt.tls_cert).string()},
+              {"tls_key", opt.tls_key.empty() ? "" : fs::absolute(opt.tls_key).string()},
+              {"tls_ca", opt.tls_ca.empty() ? "" : fs::absolute(opt.tls_ca).string()},
               {"cwd", fs::current_path().string()}};
 }
 
@@ -149,6 +157,9 @@ run_options options_from(const json& j) {
   o.fail_on = j.value("fail_on", "");
   o.ruleset = j.value("ruleset", "");
   o.reviewers = j.value("reviewers", 0);
+  o.tls_cert = j.value("tls_cert", "");
+  o.tls_key = j.value("tls_key", "");
+  o.tls_ca = j.value("tls_ca", "");
   return o;
 }
 
@@ -269,10 +280,113 @@ struct live_run {
   std::chrono::steady_clock::time_point t0;
 };
 
+// The fleet's actor system, booted before anything is created so that a
+// node that cannot be reached or speaks another protocol is refused first.
+//
+// SIGINT goes to the main thread only: every thread CAF starts (and every
+// agent's subprocess) inherits a mask that blocks it, so no write or fsync
+// of a run is cut by EINTR; the main thread unblocks it while it waits.
+struct fleet_system {
+  sigset_t sigint_set{}, old_mask{};
+  struct sigaction old_sa {};
+  std::unique_ptr<casm_config> cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  node::dispatcher_actor dispatcher;  // set with --nodes
+  std::vector<std::string> nodes;     // as named by the nodes
+
+  fleet_system() {
+    struct sigaction sa {};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    g_sigint = 0;
+    sigaction(SIGINT, &sa, &old_sa);
+    sigemptyset(&sigint_set);
+    sigaddset(&sigint_set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigint_set, &old_mask);
+  }
+  ~fleet_system() {
+    if (dispatcher) caf::anon_send_exit(dispatcher, caf::exit_reason::user_shutdown);
+    sys.reset();  // waits for every actor
+    cfg.reset();
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    sigaction(SIGINT, &old_sa, nullptr);
+  }
+};
+
+// Boots the system; with nodes, connects to each (remote_actor blocks: this
+// is the main thread) and checks its protocol. "" or the reason to refuse.
+std::string boot_fleet(fleet_system& fs_, const std::vector<std::string>& nodes,
+                       const run_options& opt, uint32_t local_workers) {
+  net_options net;
+  net.enabled = !nodes.empty();
+  net.tls_cert = opt.tls_cert;
+  net.tls_key = opt.tls_key;
+  net.tls_ca = opt.tls_ca;
+  fs_.cfg = std::make_unique<casm_config>(net);
+  fs_.sys = std::make_unique<caf::actor_system>(*fs_.cfg);
+  if (nodes.empty()) return "";
+  auto& sys = *fs_.sys;
+  node::dispatcher_config dc;
+  dc.local_workers = local_workers;
+  caf::scoped_actor self{sys};
+  for (const auto& spec : nodes) {
+    std::string host;
+    uint16_t port = 0;
+    if (!parse_host_port(spec, host, port) || port == 0)
+      return "--nodes entry '" + spec + "' is not HOST:PORT";
+    caf::expected<protocol::node_pool_actor> pool =
+      net.tls() ? caf::openssl::remote_actor<protocol::node_pool_actor>(sys, host, port)
+                : sys.middleman().remote_actor<protocol::node_pool_actor>(host, port);
+    if (!pool) {
+      if (pool.error() == caf::sec::unexpected_actor_messaging_interface)
+        return "node " + spec + " publishes another agent-pool interface: it runs a casm of another "
+               "node protocol (this casm " CASM_VERSION " speaks protocol " +
+               std::to_string(messages::node_protocol_version) + "); run the same casm on both";
+      std::string hint;
+      if (pool.error() == caf::sec::disconnect_during_handshake)
+        hint = net.tls() ? " (the node refused this origin's certificate, or speaks plain TCP)"
+                         : " (the node may require mutual TLS: give --tls-cert, --tls-key and --tls-ca)";
+      return "cannot reach node " + spec + ": " + sys.render(pool.error()) + hint;
+    }
+    messages::node_hello hello;
+    hello.protocol = messages::node_protocol_version;
+    hello.casm_version = CASM_VERSION;
+    char hn[256] = {0};
+    ::gethostname(hn, sizeof hn - 1);
+    hello.origin = std::string(hn) + ":" + std::to_string(::getpid());
+    std::string problem;
+    self->request(*pool, std::chrono::seconds(10), hello)
+      .receive(
+        [&](messages::node_welcome& w) {
+          if (w.protocol != messages::node_protocol_version)
+            problem = "node " + spec + " speaks casm node protocol " + std::to_string(w.protocol) +
+                      " (casm " + w.casm_version + "), this casm " CASM_VERSION " speaks protocol " +
+                      std::to_string(messages::node_protocol_version) + "; run the same casm on both";
+        },
+        [&](caf::error& e) { problem = "node " + spec + " did not answer the handshake: " + sys.render(e); });
+    if (!problem.empty()) return problem;
+    dc.nodes.push_back({spec, *pool});
+    fs_.nodes.push_back(spec);
+  }
+  fs_.dispatcher = sys.spawn(node::shard_dispatcher, std::move(dc));
+  return "";
+}
+
+uint64_t count_redispatches(const fs::path& run_dir) {
+  auto text = supervisor::read_file(supervisor::run_store::log_file(run_dir));
+  if (!text) return 0;
+  uint64_t n = 0;
+  for (size_t pos = 0; (pos = text->find("\"type\":\"task.redispatched\"", pos)) != std::string::npos; ++pos)
+    ++n;
+  return n;
+}
+
 // Runs the rows in `todo` (indices into doc.runs) and finishes the doc.
 // Returns the fleet's exit code.
 int drive_fleet(const global_options& g, const run_options& opt, const run_plan& plan,
-                telemetry::fleet_doc& doc, const fleet_files& files, std::deque<size_t> todo) {
+                telemetry::fleet_doc& doc, const fleet_files& files, std::deque<size_t> todo,
+                fleet_system& fsys) {
   supervisor::run_store store(resolve_home(g.home));
   if (plan.audit.enabled) builtin_scanner(g);  // compile or load the rule pack once
 
@@ -296,23 +410,15 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
   auto last_write = std::chrono::steady_clock::now();
   std::string write_error;
 
-  // SIGINT goes to the main thread only: every thread CAF starts (and every
-  // agent's subprocess) inherits a mask that blocks it, so no write or fsync
-  // of a run is cut by EINTR; the main thread unblocks it below.
-  struct sigaction sa {}, old_sa {};
-  sa.sa_handler = on_sigint;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  g_sigint = 0;
-  sigaction(SIGINT, &sa, &old_sa);
-  sigset_t sigint_set, old_mask;
-  sigemptyset(&sigint_set);
-  sigaddset(&sigint_set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigint_set, &old_mask);
-
-  casm_config cfg;
-  caf::actor_system sys{cfg};
+  auto& sys = *fsys.sys;
   caf::scoped_actor self{sys};
+  std::vector<protocol::reviewer_actor> shared_reviewers;
+  if (fsys.dispatcher) shared_reviewers.push_back(fsys.dispatcher);
+  const std::string where = fsys.nodes.empty() ? std::string("local") : [&] {
+    std::string s;
+    for (const auto& n : fsys.nodes) s += (s.empty() ? "" : ",") + n;
+    return s;
+  }();
 
   fleet::fleet_config fc;
   fc.todo = std::move(todo);
@@ -342,9 +448,10 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
     ledger.open_run(lr.run.run_id);
     row.run_id = lr.run.run_id;
     row.status = "running";
-    row.node = "local";
+    row.node = where;
     out.start = lr.run.start;
-    out.supervisor = spawn_run(sys, lr.run.scfg, lr.run.start, store.home());
+    out.supervisor = spawn_run(sys, lr.run.scfg, lr.run.start, store.home(),
+                               shared_reviewers.empty() ? nullptr : &shared_reviewers);
     live.emplace(i, std::move(lr));
     return out;
   };
@@ -360,6 +467,7 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.t0).count();
       row.findings = findings_of(it->second.run.run_dir);
       row.cost_usd = ledger.run(it->second.run.run_id).spent_usd;
+      if (!fsys.nodes.empty()) row.redispatched = count_redispatches(it->second.run.run_dir);
       live.erase(it);  // releases the run's lock
     }
     row.status = outcome.status.empty() ? "failed" : outcome.status;
@@ -380,7 +488,7 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
 
   progress_printer printer(doc, done_before);
   auto sched = sys.spawn<caf::detached>(fleet::fleet_scheduler, std::move(fc));
-  pthread_sigmask(SIG_UNBLOCK, &sigint_set, nullptr);
+  pthread_sigmask(SIG_UNBLOCK, &fsys.sigint_set, nullptr);
 
   const auto t0 = std::chrono::steady_clock::now();
   self->send(sched, protocol::fleet_start_atom::value);
@@ -402,8 +510,7 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
     }
   }
   printer.end();
-  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  sigaction(SIGINT, &old_sa, nullptr);
+  pthread_sigmask(SIG_BLOCK, &fsys.sigint_set, nullptr);
   doc.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   // Every row has an outcome, or had no chance to run.
@@ -510,6 +617,16 @@ int cmd_fleet_run(const global_options& g, const run_options& in) {
   }
   run_plan plan;
   if (!plan_run(opt, plan)) return ec::bad_input;
+  net_options tls;
+  tls.tls_cert = opt.tls_cert;
+  tls.tls_key = opt.tls_key;
+  tls.tls_ca = opt.tls_ca;
+  if (!check_tls_files(tls, "casm run --nodes")) return ec::bad_input;
+  fleet_system fsys;
+  if (auto err = boot_fleet(fsys, opt.nodes, opt, static_cast<uint32_t>(opt.reviewers)); !err.empty()) {
+    print_error(err);
+    return ec::bad_input;
+  }
 
   const fs::path home = resolve_home(g.home);
   const int64_t now = codec::wall_clock_ms();
@@ -520,6 +637,7 @@ int cmd_fleet_run(const global_options& g, const run_options& in) {
   doc.parallel = static_cast<uint32_t>(parallel);
   doc.fleet_budget_usd = opt.fleet_budget_usd_set ? opt.fleet_budget_usd : -1;
   doc.options = options_json(opt);
+  doc.nodes = opt.nodes;
   const fs::path dir = fleets_dir(home) / doc.fleet_id;
   std::error_code e;
   fs::create_directories(fleets_dir(home), e);
@@ -542,7 +660,7 @@ int cmd_fleet_run(const global_options& g, const run_options& in) {
   std::cout << "fleet_id: " << doc.fleet_id << "\n" << std::flush;
   std::deque<size_t> todo;
   for (size_t i = 0; i < doc.runs.size(); ++i) todo.push_back(i);
-  return drive_fleet(g, opt, plan, doc, files, std::move(todo));
+  return drive_fleet(g, opt, plan, doc, files, std::move(todo), fsys);
 }
 
 int cmd_fleet_resume(const global_options& g, const std::string& fleet_id) {
@@ -606,9 +724,15 @@ int cmd_fleet_resume(const global_options& g, const std::string& fleet_id) {
   // Template, ruleset and baseline paths were made absolute at the start.
   run_plan plan;
   if (!plan_run(opt, plan)) return ec::bad_input;
+  fleet_system fsys;
+  if (auto err = boot_fleet(fsys, doc.nodes, opt, static_cast<uint32_t>(std::max(1, opt.reviewers)));
+      !err.empty()) {
+    print_error(err + " (the fleet was started with --nodes; start them again to resume)");
+    return ec::bad_input;
+  }
   doc.status = "running";
   doc.exit_code = -1;
-  return drive_fleet(g, opt, plan, doc, files, std::move(todo));
+  return drive_fleet(g, opt, plan, doc, files, std::move(todo), fsys);
 }
 
 int cmd_fleet_explain(const global_options& g, const std::string& fleet_id, bool as_json) {

@@ -31,6 +31,16 @@ struct run_options {
   int parallel = 0;            // 0: one per core
   double fleet_budget_usd = -1;
   bool fleet_budget_usd_set = false;
+  // Distributed: scan shards go to these `casm node` pools (host:port).
+  std::vector<std::string> nodes;
+  std::string tls_cert, tls_key, tls_ca;  // the origin's client certificate
+};
+
+struct node_options {
+  std::string listen = "127.0.0.1:7411";
+  std::string tls_cert, tls_key, tls_ca;
+  bool insecure = false;
+  int workers = 0;  // 0: one per core
 };
 
 struct run_ref_options {
@@ -94,6 +104,7 @@ struct prune_options {
 int cmd_run(const global_options& g, const run_options& o);
 int cmd_fleet_run(const global_options& g, const run_options& o);
 int cmd_fleet_resume(const global_options& g, const std::string& fleet_id);
+int cmd_node(const global_options& g, const node_options& o);
 int cmd_fleet_explain(const global_options& g, const std::string& fleet_id, bool json);
 int cmd_prune(const global_options& g, const prune_options& o);
 int cmd_decide(const global_options& g, const decision_options& o);
@@ -106,6 +117,10 @@ int cmd_explain(const global_options& g, const run_ref_options& o);
 int cmd_verify_log(const global_options& g, const run_ref_options& o);
 int cmd_runs(const global_options& g, bool json);
 int cmd_doctor(const global_options& g, bool json);
+
+struct net_options;
+// Mutual TLS needs all three files, each readable; prints why not.
+bool check_tls_files(const net_options& net, const char* who);
 
 // "casm: error: <sentence>" on stderr.
 void print_error(const std::string& sentence);

@@ -20,14 +20,21 @@ namespace ec = messages::exit_code;
 
 protocol::supervisor_actor spawn_run(caf::actor_system& sys, const supervisor::supervisor_config& scfg,
                                      const messages::run_start& start,
-                                     const std::filesystem::path& home) {
+                                     const std::filesystem::path& home,
+                                     const std::vector<protocol::reviewer_actor>* reviewers) {
   const auto artifacts = supervisor::run_store::artifacts_dir(scfg.run_dir);
   supervisor::agent_set agents;
   agents.ingest = sys.spawn<caf::detached>(agents::ingest_agent);
   agents.reporter = sys.spawn<caf::detached>(agents::reporter_agent, artifacts);
   if (start.audit.enabled) {
-    for (uint32_t i = 0; i < start.audit.reviewers; ++i)
-      agents.reviewers.push_back(sys.spawn<caf::detached>(agents::reviewer_agent));
+    if (reviewers && !reviewers->empty())
+    {
+      agents.reviewers = *reviewers;  // shared: the shard dispatcher of --nodes
+      agents.shared_reviewers = true;
+    }
+    else
+      for (uint32_t i = 0; i < start.audit.reviewers; ++i)
+        agents.reviewers.push_back(sys.spawn<caf::detached>(agents::reviewer_agent));
     agents.fixer = sys.spawn<caf::detached>(agents::fixer_agent, artifacts);
     agents.validator = sys.spawn<caf::detached>(agents::validator_agent, home);
     agents::gate_config gate;

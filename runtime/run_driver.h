@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -26,9 +27,12 @@ drive_result drive_run(const supervisor::supervisor_config& scfg, const messages
 
 // Spawns one run's agents and its supervisor in `sys` (a fleet spawns many
 // runs in one actor system). Ask the supervisor run_start to start it.
+// `reviewers`, when given, replaces the run's own reviewer agents (the
+// shard dispatcher of distributed mode); the run then stops none of them.
 protocol::supervisor_actor spawn_run(caf::actor_system& sys, const supervisor::supervisor_config& scfg,
                                      const messages::run_start& start,
-                                     const std::filesystem::path& home);
+                                     const std::filesystem::path& home,
+                                     const std::vector<protocol::reviewer_actor>* reviewers = nullptr);
 
 // What to report when the supervisor answered with an error instead of an
 // outcome (written to state.json unless a resume diverged).

@@ -60,6 +60,8 @@ void run_story::add(const json& rec) {
       if (h["request"].value("request_id", "") == p.value("request_id", "")) h["consumed_at"] = rec.value("ts", "");
   } else if (type == "security.alert") {
     alerts_.push_back(p);
+  } else if (type == "task.redispatched") {
+    redispatches_.push_back(p);
   } else if (type == "report.requested" && p.value("audit_enabled", false)) {
     if (const auto text = p.value("policy_decisions", ""); !text.empty())
       policy_ = json::parse(text, nullptr, false);
@@ -142,6 +144,7 @@ json run_story::to_json() const {
                  {"signals", policy_.is_object() ? policy_["signals"] : json::array()},
                  {"hitl", hitl_},
                  {"alerts", alerts_}};
+  if (!redispatches_.empty()) j["redispatches"] = redispatches_;
   j["routing"] = {{"tasks", json::array()}};
   double total = 0;
   bool simulated = false;
@@ -273,6 +276,13 @@ std::string run_story::to_text() const {
     }
   }
   for (const auto& a : alerts_) o << "  SECURITY ALERT at " << a.value("stage", "") << ": " << a.value("summary", "") << "\n";
+  if (!redispatches_.empty()) {
+    o << "\nre-dispatched shards (a node was lost)\n";
+    for (const auto& r : redispatches_)
+      for (const auto& line : r.value("redispatches", json::array()))
+        o << "  shard " << r.value("shard", 0) << " (call " << r.value("call_id", "") << "): "
+          << line.get<std::string>() << "\n";
+  }
   o << "\nrouting choices\n  (none recorded: no routed model calls)\n";
   o << "\ncost\n";
   if (usage_.empty()) {

@@ -55,6 +55,7 @@ private:
   nlohmann::json policy_ = nullptr;
   nlohmann::json hitl_ = nlohmann::json::array();
   nlohmann::json alerts_ = nlohmann::json::array();
+  nlohmann::json redispatches_ = nlohmann::json::array();  // task.redispatched payloads
   log_integrity integrity_;
 };
 

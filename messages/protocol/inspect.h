@@ -7,6 +7,7 @@
 
 #include "messages/data/fleet.h"
 #include "messages/data/gate.h"
+#include "messages/data/node.h"
 #include "messages/data/workflow.h"
 
 #define CASM_INSPECT_FIELD(field) x.field
@@ -28,7 +29,7 @@ CASM_INSPECT(hunk_info, old_start, old_lines, new_start, new_lines, sha256)
 CASM_INSPECT(changed_file, path, old_path, status, old_oid, new_oid, size, binary, added, hunks)
 CASM_INSPECT(audit_options, enabled, history, write_branch, fail_on, max_file_bytes, reviewers, preview_chars, allow_paths, allow_fingerprints, baseline_fingerprints, sensitive_paths, dependency_files, manifest_version, allow_commands, validate_commands, allow_network, sandbox_mode, command_timeout_seconds, validator_enabled, fixer_enabled, tool_version, rule_pack_hash, ruleset_id, ruleset_hash, ruleset_source, ruleset_text, hitl_expires_after_hours)
 CASM_INSPECT(review_request, call_id, shard, repo_path, mode, files, changes, commits, max_file_bytes, preview_chars)
-CASM_INSPECT(review_result, call_id, shard, ok, error, findings, skipped, files_scanned, bytes_scanned, commits_scanned, suppressed_inline)
+CASM_INSPECT(review_result, call_id, shard, ok, error, findings, skipped, files_scanned, bytes_scanned, commits_scanned, suppressed_inline, node, redispatches)
 CASM_INSPECT(fix_file, path, oid, mode, strip_lines, add_final_newline, secret_lines)
 CASM_INSPECT(suggestion, path, rule_id, line, reason)
 CASM_INSPECT(fix_request, call_id, run_id, repo_path, head_commit, files, write_branch, branch)
@@ -59,5 +60,7 @@ CASM_INSPECT(gate_request, call_id, mode, repo_path, base_commit, head_commit, f
 CASM_INSPECT(gate_result, call_id, ok, error, evidence)
 CASM_INSPECT(fleet_progress, event, index, run_id, status, exit_code, done, running, findings, cost_usd)
 CASM_INSPECT(fleet_done, stopped, budget_stopped, admitted)
+CASM_INSPECT(node_hello, protocol, casm_version, origin)
+CASM_INSPECT(node_welcome, protocol, casm_version, node, workers)
 
 }  // namespace casm::messages

@@ -52,4 +52,13 @@ using fleet_start_atom = caf::atom_constant<caf::atom("fltstart")>;
 using fleet_stop_atom = caf::atom_constant<caf::atom("fltstop")>;
 using fleet_actor = caf::typed_actor<caf::reacts_to<fleet_start_atom>, caf::reacts_to<fleet_stop_atom>>;
 
+// A node's agent pool, published by `casm node` on CAF's middleman. The
+// origin says hello first (protocol versions must match), pings it as a
+// heartbeat, and sends it scan shards; the pool hands each to one of its
+// reviewer agents.
+using node_ping_atom = caf::atom_constant<caf::atom("nodeping")>;
+using node_pool_actor = caf::typed_actor<caf::replies_to<node_hello>::with<node_welcome>,
+                                         caf::replies_to<node_ping_atom>::with<node_ping_atom>,
+                                         caf::replies_to<review_request>::with<review_result>>;
+
 }  // namespace casm::protocol

@@ -38,6 +38,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<approval_decision>("casm.approval_decision");
   cfg.add_message_type<fleet_progress>("casm.fleet_progress");
   cfg.add_message_type<fleet_done>("casm.fleet_done");
+  cfg.add_message_type<node_hello>("casm.node_hello");
+  cfg.add_message_type<node_welcome>("casm.node_welcome");
 }
 
 }  // namespace casm::protocol
