@@ -1,6 +1,7 @@
 // casm run --repos FILE|DIR: a fleet, one run per repository, at most
 // --parallel at once; casm resume --fleet-id; casm explain --fleet-id.
 // docs/fleet.md tells the whole story.
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -196,6 +198,30 @@ public:
     if (auto err = supervisor::write_file_atomic(json_file(), telemetry::render_fleet_json(d)); !err.empty())
       return err;
     return supervisor::write_file_atomic(md_file(), telemetry::render_fleet_md(d));
+  }
+  // started.jsonl: one line per run the moment it exists ({"index", "run_id"}),
+  // one write(2) with O_APPEND and no fsync. fleet.json is rewritten at most
+  // once a second, so after the fleet process is killed this is what tells
+  // `resume --fleet-id` which rows already have a run (to resume it, not to
+  // start a second one). It survives a process crash (the page cache keeps
+  // it), not a power loss.
+  void note_started(size_t index, const std::string& run_id) const {
+    const std::string line = json{{"index", index}, {"run_id", run_id}}.dump() + "\n";
+    int fd = ::open((dir_ / "started.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    ssize_t n = ::write(fd, line.data(), line.size());
+    (void)n;
+    ::close(fd);
+  }
+  std::map<size_t, std::string> started() const {
+    std::map<size_t, std::string> out;
+    std::ifstream in(dir_ / "started.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      auto j = json::parse(line, nullptr, false);  // a torn last line is skipped
+      if (j.is_object() && j.contains("index") && j.contains("run_id"))
+        out[j["index"].get<size_t>()] = j["run_id"].get<std::string>();
+    }
+    return out;
   }
 
 private:
@@ -452,6 +478,7 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
     out.start = lr.run.start;
     out.supervisor = spawn_run(sys, lr.run.scfg, lr.run.start, store.home(),
                                shared_reviewers.empty() ? nullptr : &shared_reviewers);
+    files.note_started(i, lr.run.run_id);
     live.emplace(i, std::move(lr));
     return out;
   };
@@ -679,9 +706,12 @@ int cmd_fleet_resume(const global_options& g, const std::string& fleet_id) {
   // A row whose run was left mid-way (the fleet process was killed) resumes
   // that run from its log; a row that never started runs now.
   std::deque<size_t> todo;
+  const auto started = files.started();
   for (size_t i = 0; i < doc.runs.size(); ++i) {
     auto& row = doc.runs[i];
     if (row.has_exit_code) continue;
+    if (row.run_id.empty())
+      if (auto it = started.find(i); it != started.end()) row.run_id = it->second;
     if (!row.run_id.empty() && store.run_exists(row.run_id)) {
       const auto rdir = store.run_dir(row.run_id);
       std::string err;
@@ -691,7 +721,12 @@ int cmd_fleet_resume(const global_options& g, const std::string& fleet_id) {
         resume_options ro;
         ro.run_id = row.run_id;
         ro.json = true;
+        // The run's own summary is not the fleet's output: only its outcome
+        // (state.json, below) goes into the row.
+        std::ostringstream quiet;
+        auto* saved = std::cout.rdbuf(quiet.rdbuf());
         cmd_resume(g, ro);
+        std::cout.rdbuf(saved);
         row.duration_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         st = supervisor::run_store::read_state(rdir, &err);
       }

@@ -224,5 +224,42 @@ TEST_F(fleet_fixture, SigintStopsAdmissionAndResumeFinishesTheRest) {
   EXPECT_NE(twice.out.find("nothing left to run"), std::string::npos) << twice.out;
 }
 
+TEST_F(fleet_fixture, AKilledFleetProcessResumesItsRunsAndRunsTheRestOnce) {
+  const fs::path dir = tmp / "repos";
+  const int n = 6;
+  for (int i = 0; i < n; ++i) make_repo(dir / ("r" + std::to_string(i)), i, i % 2 == 0);
+  // The kill seam SIGKILLs the whole fleet process right after the first
+  // scan result of a run is logged: two runs are mid-way, the rest unstarted.
+  auto killed = run_process({CASM_BINARY, "run", "--repos", dir.string(), "--parallel", "2"},
+                            {{"CASM_HOME", home.string()}, {"CASM_TEST_KILL_AFTER", "review.completed"}});
+  ASSERT_EQ(killed.code, 128 + SIGKILL) << killed.out << killed.err;
+  const std::string id = fleet_id_of(killed.out);
+  ASSERT_EQ(id.size(), 26u);
+  auto ex = casm(home, {"explain", "--fleet-id", id, "--json"});
+  EXPECT_EQ(json::parse(ex.out)["status"], "crashed");
+
+  auto again = casm(home, {"resume", "--fleet-id", id});
+  EXPECT_EQ(again.code, 0) << again.out << again.err;
+  EXPECT_EQ(again.out.find("\"artifacts\""), std::string::npos) << "a resumed run's summary is not fleet output";
+  auto doc = fleet_json(home, id);
+  EXPECT_EQ(doc["status"], "completed");
+  EXPECT_TRUE(valid_fleet_json(home / "fleets" / id / "fleet.json"));
+  std::set<std::string> run_ids;
+  for (const auto& row : doc["runs"]) {
+    EXPECT_EQ(row["exit_code"], 0) << row.dump();
+    run_ids.insert(row["run_id"].get<std::string>());
+    auto rep = casm(home, {"replay", "--run-id", row["run_id"].get<std::string>()});
+    EXPECT_EQ(rep.code, 0) << rep.out << rep.err;
+  }
+  EXPECT_EQ(run_ids.size(), static_cast<size_t>(n));
+  size_t run_dirs = 0, resumed = 0;
+  for (auto it = fs::directory_iterator(home / "runs"); it != fs::directory_iterator(); ++it) {
+    ++run_dirs;
+    resumed += slurp(it->path() / "events.jsonl").find("\"type\":\"run.resumed\"") != std::string::npos;
+  }
+  EXPECT_EQ(run_dirs, static_cast<size_t>(n)) << "a started run was resumed, not started twice";
+  EXPECT_GE(resumed, 1u);
+}
+
 }  // namespace
 }  // namespace casm::itest
