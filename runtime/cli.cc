@@ -180,6 +180,10 @@ int run_cli(int argc, char** argv) {
   node_cmd->add_flag("--insecure", node.insecure, "Allow a non-loopback address without TLS");
   node_cmd->add_option("--workers", node.workers, "Reviewer agents (default: one per core)")
     ->check(CLI::Range(1, 256));
+  node_cmd->add_option("--clone-cache", node.clone_cache,
+                       "Bare clones of repositories named by URL (default: $CASM_HOME/cache/clones)");
+  node_cmd->add_flag("--clone-only", node.clone_only,
+                     "Never open an origin's path; fetch repositories by URL (nodes on other hosts)");
 
   bool doctor_json = false;
   auto* doctor_cmd = app.add_subcommand("doctor", "Preflight: check this machine can run casm");

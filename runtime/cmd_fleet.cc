@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/fleet/fleet_scheduler.h"
+#include "actors/node/clone_cache.h"
 #include "actors/node/shard_dispatcher.h"
 #include "actors/supervisor/run_store.h"
 #include "messages/codec/json_text.h"
@@ -466,7 +467,28 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
     // Relative paths are taken from the directory the fleet started in, so
     // a resume from elsewhere audits the same repositories.
     fs::path repo(row.repo);
-    if (repo.is_relative()) repo = fs::path(doc.options.value("cwd", ".")) / repo;
+    if (node::is_git_url(row.repo)) {
+      // A repository named by URL: audited from a bare clone in this
+      // origin's cache (cloned, or fetched if cached), which nodes may
+      // fetch from the same URL.
+      std::string error;
+      auto clone = node::ensure_clone(store.home() / "cache" / "clones", row.repo, {}, error);
+      if (clone.empty()) {
+        out.error = error;
+        return out;
+      }
+      repo = clone;
+      if (fsys.dispatcher) {
+        // Enqueued now, long before the run's first shard (local sends are
+        // synchronous enqueues).
+        messages::node_source src;
+        src.repo_path = repo.string();
+        src.url = row.repo;
+        caf::anon_send(fsys.dispatcher, std::move(src));
+      }
+    } else if (repo.is_relative()) {
+      repo = fs::path(doc.options.value("cwd", ".")) / repo;
+    }
     if (auto err = prepare_run(store, plan, opt, repo.string(), lr.run); !err.empty()) {
       out.error = err;
       return out;

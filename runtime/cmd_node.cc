@@ -25,6 +25,7 @@
 #include "messages/data/vocabulary.h"
 #include "runtime/actor_boot.h"
 #include "runtime/commands.h"
+#include "runtime/home.h"
 
 namespace casm::runtime {
 
@@ -88,6 +89,9 @@ int cmd_node(const global_options& g, const node_options& o) {
   if (const char* v = std::getenv("CASM_TEST_NODE_SHARD_DELAY_MS"); v && *v)
     pc.test_delay_ms = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
   pc.name = o.listen;
+  pc.clone_cache = o.clone_cache.empty() ? resolve_home(g.home) / "cache" / "clones"
+                                         : std::filesystem::absolute(o.clone_cache);
+  pc.clone_only = o.clone_only;
   auto pool = sys.spawn(node::node_pool, pc);
   // publish blocks (it binds): the main thread may.
   caf::expected<uint16_t> bound =

@@ -41,6 +41,8 @@ struct node_options {
   std::string tls_cert, tls_key, tls_ca;
   bool insecure = false;
   int workers = 0;  // 0: one per core
+  std::string clone_cache;  // default $CASM_HOME/cache/clones
+  bool clone_only = false;  // never open an origin's path: fetch by URL
 };
 
 struct run_ref_options {

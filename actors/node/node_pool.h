@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -20,12 +21,14 @@ struct node_pool_config {
   uint32_t protocol = messages::node_protocol_version;
   uint32_t workers = 2;
   uint32_t test_delay_ms = 0;  // test seam ($CASM_TEST_NODE_SHARD_DELAY_MS)
+  std::filesystem::path clone_cache;  // bare clones of repositories named by URL
+  bool clone_only = false;            // never open an origin's path (nodes on other hosts)
 };
 
 struct node_pool_state {
   static inline const char* name = "casm.node_pool";
   node_pool_config cfg;
-  std::vector<protocol::reviewer_actor> reviewers;
+  std::vector<protocol::node_worker_actor> reviewers;
   size_t next = 0;
   uint64_t served = 0;
 };

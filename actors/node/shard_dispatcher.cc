@@ -95,7 +95,12 @@ void assign(self_ptr self, uint64_t id) {
   const uint64_t attempt = ++t.attempt;
   st.nodes[best].tasks.insert(id);
   const size_t node = static_cast<size_t>(best);
-  self->request(st.nodes[best].remote.pool, caf::infinite, t.req)
+  messages::node_task task;
+  task.req = t.req;
+  std::string key = t.req.repo_path;
+  while (key.size() > 1 && key.back() == '/') key.pop_back();
+  if (auto src = st.sources.find(key); src != st.sources.end()) task.source_url = src->second;
+  self->request(st.nodes[best].remote.pool, caf::infinite, std::move(task))
     .then(
       [=](review_result& r) {
         auto it = self->state.tasks.find(id);
@@ -170,6 +175,11 @@ dispatcher_actor::behavior_type shard_dispatcher(self_ptr self, dispatcher_confi
       return rp;
     },
     [self](dispatch_tick_atom) { heartbeat(self); },
+    [self](messages::node_source& src) {
+      std::string key = src.repo_path;
+      while (key.size() > 1 && key.back() == '/') key.pop_back();
+      self->state.sources[key] = src.url;
+    },
   };
 }
 

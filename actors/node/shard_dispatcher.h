@@ -29,7 +29,8 @@
 namespace casm::node {
 
 using dispatch_tick_atom = caf::atom_constant<caf::atom("disptick")>;
-using dispatcher_actor = protocol::reviewer_actor::extend<caf::reacts_to<dispatch_tick_atom>>;
+using dispatcher_actor = protocol::reviewer_actor::extend<caf::reacts_to<dispatch_tick_atom>,
+                                                          caf::reacts_to<messages::node_source>>;
 
 struct remote_pool {
   std::string name;  // host:port
@@ -66,6 +67,7 @@ struct dispatcher_state {
   std::vector<protocol::reviewer_actor> local;
   size_t local_next = 0;
   uint64_t redispatched = 0;
+  std::map<std::string, std::string> sources;  // repo path (no trailing '/') -> git URL
 };
 
 dispatcher_actor::behavior_type

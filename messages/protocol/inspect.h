@@ -62,5 +62,7 @@ CASM_INSPECT(fleet_progress, event, index, run_id, status, exit_code, done, runn
 CASM_INSPECT(fleet_done, stopped, budget_stopped, admitted)
 CASM_INSPECT(node_hello, protocol, casm_version, origin)
 CASM_INSPECT(node_welcome, protocol, casm_version, node, workers)
+CASM_INSPECT(node_task, req, source_url)
+CASM_INSPECT(node_source, repo_path, url)
 
 }  // namespace casm::messages

@@ -56,9 +56,10 @@ using fleet_actor = caf::typed_actor<caf::reacts_to<fleet_start_atom>, caf::reac
 // origin says hello first (protocol versions must match), pings it as a
 // heartbeat, and sends it scan shards; the pool hands each to one of its
 // reviewer agents.
+using node_worker_actor = caf::typed_actor<caf::replies_to<node_task>::with<review_result>>;
 using node_ping_atom = caf::atom_constant<caf::atom("nodeping")>;
 using node_pool_actor = caf::typed_actor<caf::replies_to<node_hello>::with<node_welcome>,
                                          caf::replies_to<node_ping_atom>::with<node_ping_atom>,
-                                         caf::replies_to<review_request>::with<review_result>>;
+                                         caf::replies_to<node_task>::with<review_result>>;
 
 }  // namespace casm::protocol

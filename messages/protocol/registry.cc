@@ -40,6 +40,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<fleet_done>("casm.fleet_done");
   cfg.add_message_type<node_hello>("casm.node_hello");
   cfg.add_message_type<node_welcome>("casm.node_welcome");
+  cfg.add_message_type<node_task>("casm.node_task");
+  cfg.add_message_type<node_source>("casm.node_source");
 }
 
 }  // namespace casm::protocol

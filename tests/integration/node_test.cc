@@ -222,6 +222,50 @@ TEST_F(node_fixture, ANetworkCutIsFoundByTheHeartbeat) {
   EXPECT_EQ(doc["totals"]["succeeded"], 20);
 }
 
+TEST_F(node_fixture, ReposNamedByUrlAreFetchedIntoTheNodesCloneCache) {
+  // Five repositories served as file:// URLs; a --clone-only node never
+  // opens an origin path, so it must fetch each into its own cache.
+  const fs::path bare = tmp / "bare";
+  std::string list;
+  for (int i = 0; i < 5; ++i) {
+    const auto src = repos / ("repo" + std::to_string(100 + i * 4));
+    const auto dst = bare / ("b" + std::to_string(i) + ".git");
+    ASSERT_EQ(run_process({"git", "clone", "-q", "--bare", src.string(), dst.string()}).code, 0);
+    list += "file://" + dst.string() + "\n";
+  }
+  spit(tmp / "urls.txt", list);
+  auto local = casm(tmp / "home-local", {"run", "--repos", (tmp / "urls.txt").string()});
+  ASSERT_EQ(local.code, 0) << local.out << local.err;
+  const std::string node = start_node({}, {"--clone-only", "--clone-cache", (tmp / "node-cache").string()});
+  ASSERT_FALSE(node.empty());
+  const fs::path home = tmp / "home-nodes";
+  auto r = casm(home, {"run", "--repos", (tmp / "urls.txt").string(), "--nodes", node});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(findings_by_repo(home, fleet_id_of(r.out)), findings_by_repo(tmp / "home-local", fleet_id_of(local.out)));
+  auto doc = fleet_json(home, fleet_id_of(r.out));
+  EXPECT_EQ(doc["totals"]["redispatched"], 0) << "every shard ran on the node";
+  EXPECT_EQ(doc["runs"][0]["repo"], "file://" + (bare / "b0.git").string());
+  size_t clones = 0;
+  for (auto it = fs::directory_iterator(tmp / "node-cache"); it != fs::directory_iterator(); ++it)
+    clones += it->path().extension() == ".git";
+  EXPECT_EQ(clones, 5u);
+  EXPECT_NE(nodes[0]->err().find("fetched file://"), std::string::npos) << nodes[0]->err();
+  // Again: the pinned blobs are already cached, nothing is fetched.
+  auto again = casm(home, {"run", "--repos", (tmp / "urls.txt").string(), "--nodes", node});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(nodes[0]->err().find("cached file://"), std::string::npos) << nodes[0]->err();
+
+  // A repository given by path has no URL: the --clone-only node declines
+  // each shard and the origin runs it, recorded as a re-dispatch.
+  auto by_path = casm(home, {"run", "--repos", repos.string(), "--nodes", node});
+  ASSERT_EQ(by_path.code, 0) << by_path.err;
+  auto pdoc = fleet_json(home, fleet_id_of(by_path.out));
+  EXPECT_EQ(pdoc["totals"]["succeeded"], 20);
+  EXPECT_EQ(pdoc["totals"]["redispatched"], 20);
+  const std::string log = slurp(home / "runs" / pdoc["runs"][0]["run_id"].get<std::string>() / "events.jsonl");
+  EXPECT_NE(log.find("could not scan shard"), std::string::npos);
+}
+
 TEST_F(node_fixture, ProtocolMismatchAndUnsafeListenersAreRefused) {
   const std::string odd = start_node({{"CASM_TEST_NODE_PROTOCOL", "999"}});
   ASSERT_FALSE(odd.empty());
@@ -229,7 +273,7 @@ TEST_F(node_fixture, ProtocolMismatchAndUnsafeListenersAreRefused) {
   auto r = casm(home, {"run", "--repos", repos.string(), "--nodes", odd});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("node " + odd + " speaks casm node protocol 999"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("speaks protocol 1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("speaks protocol 2"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(home / "fleets")) << "refused before any fleet exists";
 
   auto unreachable = casm(home, {"run", "--repos", repos.string(), "--nodes", "127.0.0.1:1"});
