@@ -39,8 +39,27 @@ int run_cli(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "Run a template workflow on a git repository");
   run_cmd->add_option("--template", run.template_id, "Template id (e.g. noop) or path to a manifest")
     ->capture_default_str();
-  run_cmd->add_option("--repo", run.repo, "Path to the git repository (work tree or bare)")
-    ->required();
+  auto* repo_opt =
+    run_cmd->add_option("--repo", run.repo, "Path to the git repository (work tree or bare)");
+  auto* repos_opt = run_cmd->add_option(
+    "--repos", run.repos,
+    "A fleet: FILE listing one repository per line, or DIR (every repository directly below)");
+  repo_opt->excludes(repos_opt);
+  run_cmd->add_option("--parallel", run.parallel, "Fleet: at most N runs at once (default: cores)")
+    ->check(CLI::Range(1, 1024))
+    ->needs(repos_opt);
+  auto* budget_opt = run_cmd->add_option("--fleet-budget-usd", run.fleet_budget_usd,
+                                         "Fleet: stop admitting runs once the fleet spent this much")
+    ->needs(repos_opt);
+  auto* nodes_opt = run_cmd->add_option("--nodes", run.nodes,
+                      "Fleet: farm scan shards to these casm nodes (host:port,host:port)")
+    ->delimiter(',')
+    ->needs(repos_opt);
+  run_cmd->add_option("--tls-cert", run.tls_cert, "With --nodes: this origin's certificate (PEM)")
+    ->needs(nodes_opt);
+  run_cmd->add_option("--tls-key", run.tls_key, "With --nodes: its private key (PEM)")->needs(nodes_opt);
+  run_cmd->add_option("--tls-ca", run.tls_ca, "With --nodes: the CA that signed the nodes' certificates")
+    ->needs(nodes_opt);
   run_cmd->add_option("--head", run.head, "Revision to audit")->capture_default_str();
   run_cmd->add_option("--base", run.base, "Base revision: audit only what base..head adds");
   run_cmd->add_flag("--history", run.history,
@@ -78,7 +97,9 @@ int run_cli(int argc, char** argv) {
 
   run_ref_options explain;
   auto* explain_cmd = app.add_subcommand("explain", "Tell a run's story from its log alone");
-  explain_cmd->add_option("--run-id", explain.run_id, "The run")->required();
+  auto* explain_run = explain_cmd->add_option("--run-id", explain.run_id, "The run");
+  auto* explain_fleet = explain_cmd->add_option("--fleet-id", explain.fleet_id, "A fleet: its summary");
+  explain_run->excludes(explain_fleet);
   explain_cmd->add_flag("--json", explain.json, "Print a stable JSON document");
 
   run_ref_options verify;
@@ -139,7 +160,10 @@ int run_cli(int argc, char** argv) {
   resume_options resume;
   auto* resume_cmd = app.add_subcommand(
     "resume", "Continue a run after a decision or a crash, redoing no recorded side effect");
-  resume_cmd->add_option("--run-id", resume.run_id, "The run")->required();
+  auto* resume_run = resume_cmd->add_option("--run-id", resume.run_id, "The run");
+  auto* resume_fleet =
+    resume_cmd->add_option("--fleet-id", resume.fleet_id, "A fleet: run every repository not yet run");
+  resume_run->excludes(resume_fleet);
   resume_cmd->add_flag("--json", resume.json, "Print the result as JSON");
 
   replay_options replay;
@@ -175,6 +199,20 @@ int run_cli(int argc, char** argv) {
   cost_cmd->add_flag("--last-run", cost.last_run, "The newest run");
   cost_cmd->add_flag("--json", cost.json, "Print as JSON");
   cost_cmd->get_option("--run-id")->excludes("--last-run");
+  node_options node;
+  auto* node_cmd = app.add_subcommand(
+    "node", "Serve scan shards to origins (casm run --nodes) over CAF's middleman");
+  node_cmd->add_option("--listen", node.listen, "HOST:PORT (port 0: any free port)")->capture_default_str();
+  node_cmd->add_option("--tls-cert", node.tls_cert, "Certificate (PEM): with --tls-key and --tls-ca, mutual TLS");
+  node_cmd->add_option("--tls-key", node.tls_key, "Private key (PEM)");
+  node_cmd->add_option("--tls-ca", node.tls_ca, "CA (PEM) that origins' certificates must chain to");
+  node_cmd->add_flag("--insecure", node.insecure, "Allow a non-loopback address without TLS");
+  node_cmd->add_option("--workers", node.workers, "Reviewer agents (default: one per core)")
+    ->check(CLI::Range(1, 256));
+  node_cmd->add_option("--clone-cache", node.clone_cache,
+                       "Bare clones of repositories named by URL (default: $CASM_HOME/cache/clones)");
+  node_cmd->add_flag("--clone-only", node.clone_only,
+                     "Never open an origin's path; fetch repositories by URL (nodes on other hosts)");
 
   bool doctor_json = false;
   auto* doctor_cmd = app.add_subcommand("doctor", "Preflight: check this machine can run casm");
@@ -214,9 +252,24 @@ int run_cli(int argc, char** argv) {
   if (const char* fault = std::getenv("CASM_TEST_ENGINE_FAULT"); fault && *fault)
     workflow::set_engine_fault(fault);
 
+  run.fleet_budget_usd_set = budget_opt->count() > 0;
+  const auto one_of = [&](CLI::App* cmd, const char* a, const char* b, bool given) {
+    if (*cmd && !given) {
+      print_error(std::string("casm ") + cmd->get_name() + " needs " + a + " or " + b);
+      return false;
+    }
+    return true;
+  };
+  if (!one_of(run_cmd, "--repo PATH", "--repos FILE|DIR", !run.repo.empty() || !run.repos.empty()) ||
+      !one_of(explain_cmd, "--run-id ID", "--fleet-id ID", !explain.run_id.empty() || !explain.fleet_id.empty()) ||
+      !one_of(resume_cmd, "--run-id ID", "--fleet-id ID", !resume.run_id.empty() || !resume.fleet_id.empty()))
+    return messages::exit_code::bad_input;
+
   int rc = messages::exit_code::runtime_failure;
   if (*run_cmd) rc = cmd_run(g, run);
+  else if (*explain_cmd && !explain.fleet_id.empty()) rc = cmd_fleet_explain(g, explain.fleet_id, explain.json);
   else if (*explain_cmd) rc = cmd_explain(g, explain);
+  else if (*resume_cmd && !resume.fleet_id.empty()) rc = cmd_fleet_resume(g, resume.fleet_id);
   else if (*verify_cmd) rc = cmd_verify_log(g, verify);
   else if (*scan_cmd) rc = cmd_scan(g, scan);
   else if (*policy_validate_cmd) rc = cmd_policy_validate(g, policy_file, policy_validate_json);
@@ -230,6 +283,7 @@ int run_cli(int argc, char** argv) {
   else if (*doctor_cmd) rc = cmd_doctor(g, doctor_json);
   else if (*models_cmd) rc = cmd_models(g, models_json);
   else if (*cost_cmd) rc = cmd_cost(g, cost);
+  else if (*node_cmd) rc = cmd_node(g, node);
   git_libgit2_shutdown();
   return rc;
 }

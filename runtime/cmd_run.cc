@@ -30,6 +30,7 @@
 #include "runtime/home.h"
 #include "runtime/run_driver.h"
 #include "runtime/routing_config.h"
+#include "runtime/run_prepare.h"
 #include "runtime/ruleset_loader.h"
 #include "policy/scanner.h"
 #include "runtime/template_loader.h"
@@ -41,13 +42,6 @@ using nlohmann::json;
 namespace ec = messages::exit_code;
 
 namespace {
-
-std::string new_run_id(int64_t now_ms) {
-  codec::ulid_entropy entropy{};
-  if (RAND_bytes(entropy.data(), static_cast<int>(entropy.size())) != 1)
-    throw std::runtime_error("no randomness available for the run id");
-  return codec::make_ulid(static_cast<uint64_t>(now_ms), entropy);
-}
 
 void print_summary(const messages::run_outcome& o, const std::string& run_id,
                    const supervisor::fs::path& run_dir, const run_options& opt,
@@ -169,58 +163,62 @@ bool write_baseline(const supervisor::fs::path& run_dir, const run_options& opt,
 
 }  // namespace
 
-int cmd_run(const global_options& g, const run_options& opt) {
-  loaded_template tmpl;
+std::string new_ulid(int64_t now_ms) {
+  codec::ulid_entropy entropy{};
+  if (RAND_bytes(entropy.data(), static_cast<int>(entropy.size())) != 1)
+    throw std::runtime_error("no randomness available for a new id");
+  return codec::make_ulid(static_cast<uint64_t>(now_ms), entropy);
+}
+
+bool plan_run(const run_options& opt, run_plan& plan) {
   std::vector<codec::config_error> errors;
-  if (!load_template(opt.template_id, tmpl, errors)) {
+  if (!load_template(opt.template_id, plan.tmpl, errors)) {
     for (const auto& e : errors) print_error(e.to_string());
-    return ec::bad_input;
+    return false;
   }
+  if (!fill_audit_options(plan.tmpl, opt, plan.audit, plan.ruleset)) return false;
+  std::vector<std::string> routing_errors;
+  const std::string today = codec::format_timestamp(codec::wall_clock_ms()).substr(0, 10);
+  if (!make_routing_setup(plan.tmpl.manifest, plan.tmpl.source, opt, today, plan.routing,
+                          routing_errors)) {
+    for (const auto& e : routing_errors) print_error(e);
+    return false;
+  }
+  return true;
+}
 
-  // Every config error is found before a run exists.
-  messages::audit_options audit;
-  loaded_ruleset ruleset;
-  if (!fill_audit_options(tmpl, opt, audit, ruleset)) return ec::bad_input;
+std::string prepare_run(const supervisor::run_store& store, const run_plan& plan,
+                        const run_options& opt, const std::string& repo, prepared_run& out) {
+  const auto& tmpl = plan.tmpl;
+  const auto& ruleset = plan.ruleset;
   const int64_t now = codec::wall_clock_ms();
-  messages::routing_setup routing;
-  {
-    std::vector<std::string> errs;
-    if (!make_routing_setup(tmpl.manifest, tmpl.source, opt, codec::format_timestamp(now).substr(0, 10),
-                            routing, errs)) {
-      for (const auto& e : errs) print_error(e);
-      return ec::bad_input;
-    }
-  }
-
-  supervisor::run_store store(resolve_home(g.home));
-  const std::string run_id = new_run_id(now);
-  if (auto err = store.create_run_dir(run_id); !err.empty()) {
-    print_error("cannot create the run in " + store.home().string() + ": " + err);
-    return ec::runtime_failure;
-  }
+  const std::string run_id = new_ulid(now);
+  if (auto err = store.create_run_dir(run_id); !err.empty())
+    return "cannot create the run in " + store.home().string() + ": " + err;
   const auto run_dir = store.run_dir(run_id);
   std::string holder;
   auto lock = supervisor::run_lock::try_acquire(run_dir, &holder);
-  if (!lock) {
-    print_error("cannot lock the new run " + run_id + ": " + holder);
-    return ec::runtime_failure;
-  }
+  if (!lock) return "cannot lock the new run " + run_id + ": " + holder;
+  out.lock.emplace(std::move(*lock));
+  out.run_id = run_id;
+  out.run_dir = run_dir;
 
-  messages::run_start start;
-  start.audit = std::move(audit);
+  messages::run_start& start = out.start;
+  start.audit = plan.audit;
   start.run_id = run_id;
   start.started_at = codec::format_timestamp(now);
   start.template_id = tmpl.manifest.id;
   start.template_hash = tmpl.hash;
   start.workflow = tmpl.manifest.workflow;
   start.stages = tmpl.stages;
-  start.repo = opt.repo;
+  start.repo = repo;
   start.head_rev = opt.head.empty() ? "HEAD" : opt.head;
   start.base_rev = opt.base;
-  start.routing = std::move(routing);
+  start.routing = plan.routing;
+  start.routing.day = start.started_at.substr(0, 10);  // a fleet may run past midnight
   start.proof_mode = opt.proof_mode_given ? opt.proof_mode : tmpl.manifest.proof_mode;
 
-  supervisor::supervisor_config scfg;
+  supervisor::supervisor_config& scfg = out.scfg;
   scfg.run_dir = run_dir;
   scfg.run_id = run_id;
   scfg.pinned = json{{"casm_version", CASM_VERSION},
@@ -248,25 +246,36 @@ int cmd_run(const global_options& g, const run_options& opt) {
   scfg.initial_state.run_id = run_id;
   scfg.initial_state.status = "running";
   scfg.initial_state.template_id = tmpl.manifest.id;
-  scfg.initial_state.repo = opt.repo;
+  scfg.initial_state.repo = repo;
   scfg.initial_state.created_at = start.started_at;
   scfg.initial_state.updated_at = start.started_at;
   scfg.initial_state.pid = ::getpid();
-  if (auto err = supervisor::run_store::write_state(run_dir, scfg.initial_state); !err.empty()) {
-    print_error("cannot write the state of run " + run_id + ": " + err);
+  if (auto err = supervisor::run_store::write_state(run_dir, scfg.initial_state); !err.empty())
+    return "cannot write the state of run " + run_id + ": " + err;
+  return "";
+}
+
+int cmd_run(const global_options& g, const run_options& opt) {
+  if (!opt.repos.empty()) return cmd_fleet_run(g, opt);
+  run_plan plan;
+  if (!plan_run(opt, plan)) return ec::bad_input;
+
+  supervisor::run_store store(resolve_home(g.home));
+  prepared_run run;
+  if (auto err = prepare_run(store, plan, opt, opt.repo, run); !err.empty()) {
+    print_error(err);
     return ec::runtime_failure;
   }
-
   // Loaded from the on-disk pack cache when it fits (install_scanner_cache).
-  if (start.audit.enabled) policy::scanner::builtin();
+  if (run.start.audit.enabled) policy::scanner::builtin();
 
-  messages::run_outcome outcome = drive_run(scfg, start, store.home()).outcome;
+  messages::run_outcome outcome = drive_run(run.scfg, run.start, store.home()).outcome;
   if (outcome.exit_code != ec::ok && !outcome.reason.empty())
     print_error(codec::display_text(outcome.reason));
-  if (!opt.write_baseline.empty() && start.audit.enabled &&
-      !write_baseline(run_dir, opt, start.audit) && outcome.exit_code == ec::ok)
+  if (!opt.write_baseline.empty() && run.start.audit.enabled &&
+      !write_baseline(run.run_dir, opt, run.start.audit) && outcome.exit_code == ec::ok)
     outcome.exit_code = ec::runtime_failure;
-  print_summary(outcome, run_id, run_dir, opt, tmpl);
+  print_summary(outcome, run.run_id, run.run_dir, opt, plan.tmpl);
   return outcome.exit_code;
 }
 

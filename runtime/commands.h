@@ -32,6 +32,14 @@ struct run_options {
   std::string routing;         // --routing STRATEGY; "": the template's
   int64_t call_timeout_ms = 0; // --call-timeout-ms; 0: 60000
   bool json = false;
+  // A fleet (docs/fleet.md): --repos FILE|DIR instead of --repo.
+  std::string repos;
+  int parallel = 0;            // 0: one per core
+  double fleet_budget_usd = -1;
+  bool fleet_budget_usd_set = false;
+  // Distributed: scan shards go to these `casm node` pools (host:port).
+  std::vector<std::string> nodes;
+  std::string tls_cert, tls_key, tls_ca;  // the origin's client certificate
 };
 
 struct cost_options {
@@ -40,8 +48,18 @@ struct cost_options {
   bool json = false;
 };
 
+struct node_options {
+  std::string listen = "127.0.0.1:7411";
+  std::string tls_cert, tls_key, tls_ca;
+  bool insecure = false;
+  int workers = 0;  // 0: one per core
+  std::string clone_cache;  // default $CASM_HOME/cache/clones
+  bool clone_only = false;  // never open an origin's path: fetch by URL
+};
+
 struct run_ref_options {
   std::string run_id;
+  std::string fleet_id;
   bool json = false;
 };
 
@@ -83,6 +101,7 @@ struct decision_options {
 
 struct resume_options {
   std::string run_id;
+  std::string fleet_id;
   bool json = false;
 };
 
@@ -97,6 +116,10 @@ struct prune_options {
 };
 
 int cmd_run(const global_options& g, const run_options& o);
+int cmd_fleet_run(const global_options& g, const run_options& o);
+int cmd_fleet_resume(const global_options& g, const std::string& fleet_id);
+int cmd_node(const global_options& g, const node_options& o);
+int cmd_fleet_explain(const global_options& g, const std::string& fleet_id, bool json);
 int cmd_prune(const global_options& g, const prune_options& o);
 int cmd_decide(const global_options& g, const decision_options& o);
 int cmd_resume(const global_options& g, const resume_options& o);
@@ -110,6 +133,10 @@ int cmd_runs(const global_options& g, bool json);
 int cmd_doctor(const global_options& g, bool json);
 int cmd_models(const global_options& g, bool json);
 int cmd_cost(const global_options& g, const cost_options& o);
+
+struct net_options;
+// Mutual TLS needs all three files, each readable; prints why not.
+bool check_tls_files(const net_options& net, const char* who);
 
 // "casm: error: <sentence>" on stderr.
 void print_error(const std::string& sentence);

@@ -27,77 +27,83 @@ std::shared_ptr<routing::accountant_core> process_accountant() {
   return core;
 }
 
-drive_result drive_run(const supervisor::supervisor_config& scfg, const messages::run_start& start,
-                       const std::filesystem::path& home, const drive_options& opts) {
-  drive_result result;
+namespace {
+
+// The run's budget: opened in the accountant before the coordinator exists
+// (no reservation can come first), less what a resumed run already spent
+// (recorded), which also counts on its endpoints' day.
+void open_budget(routing::accountant_core& core, const supervisor::supervisor_config& scfg,
+                 const messages::run_start& start) {
+  double cap = start.routing.constraints.max_usd_per_run > 0
+                 ? start.routing.constraints.max_usd_per_run
+                 : -1.0;
+  std::map<std::string, std::string> endpoint_of;  // settle call id -> endpoint
+  double spent = 0;
+  for (const auto& rec : scfg.feed) {
+    const auto& p = rec["payload"];
+    const std::string type = rec.value("type", "");
+    if (!p.is_object()) continue;
+    if (type == "cost.reconcile_requested")
+      endpoint_of[p.value("call_id", "")] = p.value("endpoint", "");
+    if (type == "cost.reconciled" && p.value("ok", false) && p.contains("actual")) {
+      const double usd = p["actual"].value("usd", 0.0);
+      spent += usd;
+      core.ledger().add_prior_spend(endpoint_of[p.value("call_id", "")], start.routing.day, usd);
+    }
+  }
+  if (cap >= 0) cap = std::max(0.0, cap - spent);
+  core.open_run({start.run_id, cap});
+}
+
+}  // namespace
+
+protocol::supervisor_actor spawn_run(caf::actor_system& sys, const supervisor::supervisor_config& scfg,
+                                     const messages::run_start& start,
+                                     const std::filesystem::path& home, const spawn_options& opts) {
   const auto artifacts = supervisor::run_store::artifacts_dir(scfg.run_dir);
-  {
-    casm_config cfg;
-    caf::actor_system sys{cfg};
-    supervisor::agent_set agents;
-    agents.ingest = sys.spawn<caf::detached>(agents::ingest_agent);
-    agents.reporter = sys.spawn<caf::detached>(agents::reporter_agent, artifacts);
-    if (start.audit.enabled) {
+  supervisor::agent_set agents;
+  agents.ingest = sys.spawn<caf::detached>(agents::ingest_agent);
+  agents.reporter = sys.spawn<caf::detached>(agents::reporter_agent, artifacts);
+  if (start.audit.enabled) {
+    if (opts.reviewers && !opts.reviewers->empty()) {
+      agents.reviewers = *opts.reviewers;  // shared: the shard dispatcher of --nodes
+      agents.shared_reviewers = true;
+    } else {
       for (uint32_t i = 0; i < start.audit.reviewers; ++i)
         agents.reviewers.push_back(sys.spawn<caf::detached>(agents::reviewer_agent));
-      agents.fixer = sys.spawn<caf::detached>(agents::fixer_agent, artifacts);
-      agents.validator = sys.spawn<caf::detached>(agents::validator_agent, home);
-      agents::gate_config gate;
-      std::vector<codec::config_error> errors;
-      if (policy::parse_ruleset(start.audit.ruleset_id, start.audit.ruleset_text, gate.rules, errors)) {
-        gate.ruleset_hash = start.audit.ruleset_hash;
-        agents.gate = sys.spawn<caf::detached>(agents::gate_agent, std::move(gate));
-      }
     }
-    if (start.routing.enabled) {
-      auto core = opts.accountant ? opts.accountant : process_accountant();
-      auto accountant = routing::spawn_accountant(sys, core);
-      double cap = start.routing.constraints.max_usd_per_run > 0
-                     ? start.routing.constraints.max_usd_per_run
-                     : -1.0;
-      // A resume: what the run already spent (recorded) still counts, at
-      // the run level and on its endpoints' day.
-      std::map<std::string, std::string> endpoint_of;  // settle call id -> endpoint
-      double spent = 0;
-      for (const auto& rec : scfg.feed) {
-        const auto& p = rec["payload"];
-        const std::string type = rec.value("type", "");
-        if (!p.is_object()) continue;
-        if (type == "cost.reconcile_requested")
-          endpoint_of[p.value("call_id", "")] = p.value("endpoint", "");
-        if (type == "cost.reconciled" && p.value("ok", false) && p.contains("actual")) {
-          const double usd = p["actual"].value("usd", 0.0);
-          spent += usd;
-          core->ledger().add_prior_spend(endpoint_of[p.value("call_id", "")], start.routing.day, usd);
-        }
-      }
-      if (cap >= 0) cap = std::max(0.0, cap - spent);
-      // Opened before the coordinator exists: no reservation can come first.
-      core->open_run({start.run_id, cap});
-      agents.router = routing::spawn_router(sys, accountant, start.routing.prices);
-      if (!start.routing.constraints.offline) {
-        const uint32_t n = std::max<uint32_t>(1, std::min<uint32_t>(4, start.audit.reviewers));
-        for (uint32_t i = 0; i < n; ++i)
-          agents.connectors.push_back(connectors::spawn_connector(sys, start.routing.prices));
-      }
+    agents.fixer = sys.spawn<caf::detached>(agents::fixer_agent, artifacts);
+    agents.validator = sys.spawn<caf::detached>(agents::validator_agent, home);
+    agents::gate_config gate;
+    std::vector<codec::config_error> errors;
+    if (policy::parse_ruleset(start.audit.ruleset_id, start.audit.ruleset_text, gate.rules, errors)) {
+      gate.ruleset_hash = start.audit.ruleset_hash;
+      agents.gate = sys.spawn<caf::detached>(agents::gate_agent, std::move(gate));
     }
-    auto cfg_with_seams = scfg;
-    if (const char* log = std::getenv("CASM_TEST_EFFECT_LOG"); log && *log)
-      cfg_with_seams.effect_log = log;
-    if (const char* kill = std::getenv("CASM_TEST_KILL_AFTER"); kill && *kill)
-      cfg_with_seams.kill_after = kill;
-    auto sup = sys.spawn<caf::detached>(supervisor::supervisor, cfg_with_seams, agents);
-    caf::scoped_actor self{sys};
-    bool ok = false;
-    self->request(sup, caf::infinite, start)
-      .receive(
-        [&](messages::run_outcome& o) {
-          result.outcome = std::move(o);
-          ok = true;
-        },
-        [&](caf::error& err) { result.failure = sys.render(err); });
-    if (ok) return result;
   }
+  if (start.routing.enabled) {
+    auto core = opts.accountant ? opts.accountant : process_accountant();
+    open_budget(*core, scfg, start);
+    // A shell over the shared core: the core is the one budget authority.
+    auto accountant = routing::spawn_accountant(sys, core);
+    agents.router = routing::spawn_router(sys, accountant, start.routing.prices);
+    if (!start.routing.constraints.offline) {
+      const uint32_t n = std::max<uint32_t>(1, std::min<uint32_t>(4, start.audit.reviewers));
+      for (uint32_t i = 0; i < n; ++i)
+        agents.connectors.push_back(connectors::spawn_connector(sys, start.routing.prices));
+    }
+  }
+  auto cfg_with_seams = scfg;
+  if (const char* log = std::getenv("CASM_TEST_EFFECT_LOG"); log && *log)
+    cfg_with_seams.effect_log = log;
+  if (const char* kill = std::getenv("CASM_TEST_KILL_AFTER"); kill && *kill)
+    cfg_with_seams.kill_after = kill;
+  return sys.spawn<caf::detached>(supervisor::supervisor, cfg_with_seams, agents);
+}
+
+drive_result supervisor_failed(const supervisor::supervisor_config& scfg, std::string failure) {
+  drive_result result;
+  result.failure = std::move(failure);
   if (result.failure.find("resume diverged") != std::string::npos) {
     result.diverged = true;
     result.outcome.status = "diverged";
@@ -119,6 +125,30 @@ drive_result drive_run(const supervisor::supervisor_config& scfg, const messages
   result.outcome.reason = st.reason;
   result.outcome.failure_kind = "internal";
   return result;
+}
+
+drive_result drive_run(const supervisor::supervisor_config& scfg, const messages::run_start& start,
+                       const std::filesystem::path& home, const drive_options& opts) {
+  std::string failure;
+  {
+    casm_config cfg;
+    caf::actor_system sys{cfg};
+    spawn_options so;
+    so.accountant = opts.accountant;
+    auto sup = spawn_run(sys, scfg, start, home, so);
+    caf::scoped_actor self{sys};
+    drive_result result;
+    bool ok = false;
+    self->request(sup, caf::infinite, start)
+      .receive(
+        [&](messages::run_outcome& o) {
+          result.outcome = std::move(o);
+          ok = true;
+        },
+        [&](caf::error& err) { failure = sys.render(err); });
+    if (ok) return result;
+  }
+  return supervisor_failed(scfg, failure);
 }
 
 }  // namespace casm::runtime

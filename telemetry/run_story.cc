@@ -138,6 +138,8 @@ void run_story::add(const json& rec) {
       cost_summary_ = {{"actual", summary["cost"]["actual"]},
                        {"forecast", summary["cost"]["forecast"]},
                        {"unit_economics", summary.value("unit_economics", json::object())}};
+  } else if (type == "task.redispatched") {
+    redispatches_.push_back(p);
   }
   if (type == "report.requested" && p.value("audit_enabled", false)) {
     if (const auto text = p.value("policy_decisions", ""); !text.empty())
@@ -238,6 +240,7 @@ json run_story::to_json() const {
                  {"signals", policy_.is_object() ? policy_["signals"] : json::array()},
                  {"hitl", hitl_},
                  {"alerts", alerts_}};
+  if (!redispatches_.empty()) j["redispatches"] = redispatches_;
   j["routing"] = {{"tasks", decisions_}, {"fallbacks", fallbacks_}, {"calls", calls_}};
   double total = 0;
   // The total is as strong as its weakest real figure; the offline
@@ -378,6 +381,13 @@ std::string run_story::to_text() const {
     }
   }
   for (const auto& a : alerts_) o << "  SECURITY ALERT at " << a.value("stage", "") << ": " << a.value("summary", "") << "\n";
+  if (!redispatches_.empty()) {
+    o << "\nre-dispatched shards (a node was lost)\n";
+    for (const auto& r : redispatches_)
+      for (const auto& line : r.value("redispatches", json::array()))
+        o << "  shard " << r.value("shard", 0) << " (call " << r.value("call_id", "") << "): "
+          << line.get<std::string>() << "\n";
+  }
   o << "\nrouting choices\n";
   if (decisions_.empty()) o << "  (none recorded: no routed model task)\n";
   for (const auto& d : decisions_) {

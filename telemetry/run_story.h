@@ -66,6 +66,7 @@ private:
   nlohmann::json fallbacks_ = nlohmann::json::array();
   nlohmann::json calls_ = nlohmann::json::array();
   nlohmann::json cost_summary_ = nullptr;  // run_summary.json's cost, as the report stated it
+  nlohmann::json redispatches_ = nlohmann::json::array();  // task.redispatched payloads
   log_integrity integrity_;
 };
 

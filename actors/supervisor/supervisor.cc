@@ -176,7 +176,8 @@ void stop_agents(self_ptr self) {
   stop(st.agents.fixer);
   stop(st.agents.validator);
   stop(st.agents.gate);
-  for (const auto& r : st.agents.reviewers) stop(r);
+  if (!st.agents.shared_reviewers)
+    for (const auto& r : st.agents.reviewers) stop(r);
   stop(st.agents.router);
   for (const auto& c : st.agents.connectors) stop(c);
   if (st.coordinator) self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
@@ -237,6 +238,14 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
   }
   auto deliver = [self, rp, agent_name](Reply reply) mutable {
     auto& st = self->state;
+    if constexpr (std::is_same_v<Reply, review_result>) {
+      // A shard whose node was lost mid-way: the re-dispatch is part of the
+      // run's record, before the reply it led to.
+      if (!reply.redispatches.empty())
+        record(self, event_kind::meta, "supervisor", "log", "task.redispatched",
+               json{{"call_id", reply.call_id}, {"shard", reply.shard}, {"node", reply.node},
+                    {"redispatches", reply.redispatches}});
+    }
     record(self, event_kind::input, agent_name, "coordinator", event_type<Reply>::value,
            payload_in::of(reply));
     --st.inflight;

@@ -34,6 +34,7 @@ struct agent_set {
   protocol::ingest_actor ingest;
   protocol::reporter_actor reporter;
   std::vector<protocol::reviewer_actor> reviewers;  // one per shard slot
+  bool shared_reviewers = false;  // not this run's to stop (the --nodes shard dispatcher)
   protocol::fixer_actor fixer;
   protocol::validator_actor validator;
   protocol::gate_actor gate;

@@ -106,6 +106,10 @@ struct review_result {
   uint64_t suppressed_inline = 0;
   uint64_t lines_scanned = 0;
   std::string excerpt;  // see review_request::excerpt_bytes; secrets masked
+  // Where the shard ran: "" (this process) or a node's host:port; and, when
+  // a node was lost with the shard in flight, one line per re-dispatch.
+  std::string node;
+  std::vector<std::string> redispatches;
 };
 
 // One file the fixer may change, and exactly how.
@@ -232,7 +236,8 @@ CASM_JSON(audit_options, enabled, history, write_branch, fail_on, max_file_bytes
 CASM_JSON(review_request, call_id, shard, repo_path, mode, files, changes, commits,
           max_file_bytes, preview_chars, excerpt_bytes)
 CASM_JSON(review_result, call_id, shard, ok, error, findings, skipped, files_scanned,
-          bytes_scanned, commits_scanned, suppressed_inline, lines_scanned, excerpt)
+          bytes_scanned, commits_scanned, suppressed_inline, lines_scanned, excerpt, node,
+          redispatches)
 CASM_JSON(fix_file, path, oid, mode, strip_lines, add_final_newline, secret_lines)
 CASM_JSON(suggestion, path, rule_id, line, reason)
 CASM_JSON(fix_request, call_id, run_id, repo_path, head_commit, files, write_branch, branch)

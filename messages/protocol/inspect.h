@@ -5,7 +5,9 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/data/fleet.h"
 #include "messages/data/gate.h"
+#include "messages/data/node.h"
 #include "messages/data/workflow.h"
 
 #define CASM_INSPECT_FIELD(field) x.field
@@ -64,7 +66,7 @@ CASM_INSPECT(hunk_info, old_start, old_lines, new_start, new_lines, sha256)
 CASM_INSPECT(changed_file, path, old_path, status, old_oid, new_oid, size, binary, added, hunks)
 CASM_INSPECT(audit_options, enabled, history, write_branch, fail_on, max_file_bytes, reviewers, preview_chars, allow_paths, allow_fingerprints, baseline_fingerprints, sensitive_paths, dependency_files, manifest_version, allow_commands, validate_commands, allow_network, sandbox_mode, command_timeout_seconds, validator_enabled, fixer_enabled, tool_version, rule_pack_hash, ruleset_id, ruleset_hash, ruleset_source, ruleset_text, hitl_expires_after_hours)
 CASM_INSPECT(review_request, call_id, shard, repo_path, mode, files, changes, commits, max_file_bytes, preview_chars, excerpt_bytes)
-CASM_INSPECT(review_result, call_id, shard, ok, error, findings, skipped, files_scanned, bytes_scanned, commits_scanned, suppressed_inline, lines_scanned, excerpt)
+CASM_INSPECT(review_result, call_id, shard, ok, error, findings, skipped, files_scanned, bytes_scanned, commits_scanned, suppressed_inline, lines_scanned, excerpt, node, redispatches)
 CASM_INSPECT(fix_file, path, oid, mode, strip_lines, add_final_newline, secret_lines)
 CASM_INSPECT(suggestion, path, rule_id, line, reason)
 CASM_INSPECT(fix_request, call_id, run_id, repo_path, head_commit, files, write_branch, branch)
@@ -93,5 +95,11 @@ CASM_INSPECT(dependency_change, file, name, kind, from, to, detail)
 CASM_INSPECT(diff_evidence, files, hits, dependency_changes)
 CASM_INSPECT(gate_request, call_id, mode, repo_path, base_commit, head_commit, files, max_file_bytes, ruleset_hash)
 CASM_INSPECT(gate_result, call_id, ok, error, evidence)
+CASM_INSPECT(fleet_progress, event, index, run_id, status, exit_code, done, running, findings, cost_usd)
+CASM_INSPECT(fleet_done, stopped, budget_stopped, admitted)
+CASM_INSPECT(node_hello, protocol, casm_version, origin)
+CASM_INSPECT(node_welcome, protocol, casm_version, node, workers)
+CASM_INSPECT(node_task, req, source_url)
+CASM_INSPECT(node_source, repo_path, url)
 
 }  // namespace casm::messages

@@ -2,6 +2,7 @@
 // The compiler rejects a message an actor does not declare.
 #pragma once
 
+#include <caf/atom.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -67,5 +68,21 @@ using router_actor = caf::typed_actor<caf::replies_to<route_request>::with<route
 
 // A model connector (detached: the HTTP call blocks).
 using connector_actor = caf::typed_actor<caf::replies_to<model_call>::with<model_reply>>;
+// The fleet scheduler (one per fleet): `start` begins admission, `stop`
+// ends it (SIGINT); runs already admitted finish. It reports fleet_progress
+// and, last, fleet_done to the actor that spawned it.
+using fleet_start_atom = caf::atom_constant<caf::atom("fltstart")>;
+using fleet_stop_atom = caf::atom_constant<caf::atom("fltstop")>;
+using fleet_actor = caf::typed_actor<caf::reacts_to<fleet_start_atom>, caf::reacts_to<fleet_stop_atom>>;
+
+// A node's agent pool, published by `casm node` on CAF's middleman. The
+// origin says hello first (protocol versions must match), pings it as a
+// heartbeat, and sends it scan shards; the pool hands each to one of its
+// reviewer agents.
+using node_worker_actor = caf::typed_actor<caf::replies_to<node_task>::with<review_result>>;
+using node_ping_atom = caf::atom_constant<caf::atom("nodeping")>;
+using node_pool_actor = caf::typed_actor<caf::replies_to<node_hello>::with<node_welcome>,
+                                         caf::replies_to<node_ping_atom>::with<node_ping_atom>,
+                                         caf::replies_to<node_task>::with<review_result>>;
 
 }  // namespace casm::protocol

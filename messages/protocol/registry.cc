@@ -52,6 +52,12 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<reconcile_ask>("casm.reconcile_ask");
   cfg.add_message_type<reconcile_answer>("casm.reconcile_answer");
   cfg.add_message_type<budget_levels>("casm.budget_levels");
+  cfg.add_message_type<fleet_progress>("casm.fleet_progress");
+  cfg.add_message_type<fleet_done>("casm.fleet_done");
+  cfg.add_message_type<node_hello>("casm.node_hello");
+  cfg.add_message_type<node_welcome>("casm.node_welcome");
+  cfg.add_message_type<node_task>("casm.node_task");
+  cfg.add_message_type<node_source>("casm.node_source");
 }
 
 }  // namespace casm::protocol

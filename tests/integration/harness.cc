@@ -1,11 +1,13 @@
 #include "tests/integration/harness.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -76,6 +78,83 @@ result run_process(const std::vector<std::string>& argv,
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
 }
+
+child_process::child_process(const std::vector<std::string>& argv,
+                             const std::map<std::string, std::string>& env, fs::path out_file,
+                             fs::path err_file)
+    : out_(std::move(out_file)), err_(std::move(err_file)) {
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : env) merged[k] = v;
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : merged) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp, args;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = argv;
+  for (auto& a : argv_copy) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork");
+  if (pid_ == 0) {
+    int o = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (o < 0 || e < 0 || devnull < 0) _exit(127);
+    dup2(o, 1);
+    dup2(e, 2);
+    dup2(devnull, 0);
+    execvpe(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+}
+
+child_process::~child_process() {
+  if (pid_ > 0 && code_ < 0) {
+    kill(pid_, SIGKILL);
+    wait();
+  }
+}
+
+void child_process::signal(int sig) {
+  if (pid_ > 0 && code_ < 0) kill(pid_, sig);
+}
+
+int child_process::wait() {
+  if (code_ >= 0) return code_;
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return code_;
+}
+
+bool child_process::running() {
+  if (code_ >= 0) return false;
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  return true;
+}
+
+bool child_process::wait_for(const std::string& needle, int max_seconds, bool in_stderr) {
+  for (int i = 0; i < max_seconds * 20; ++i) {
+    if ((in_stderr ? err() : out()).find(needle) != std::string::npos) return true;
+    if (!running()) return (in_stderr ? err() : out()).find(needle) != std::string::npos;
+    usleep(50 * 1000);
+  }
+  return false;
+}
+
+std::string child_process::out() const { return slurp(out_); }
+std::string child_process::err() const { return slurp(err_); }
 
 temp_dir::temp_dir(const std::string& prefix) {
   std::string tmpl = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();

@@ -52,6 +52,30 @@ private:
   int commits_ = 0;
 };
 
+// A process left running (a fleet to interrupt, a node to kill): its output
+// goes to files. Only this process is ever signalled, by its pid; the
+// destructor SIGKILLs and reaps it if it is still running.
+class child_process {
+public:
+  child_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                fs::path out_file, fs::path err_file);
+  ~child_process();
+  child_process(const child_process&) = delete;
+  int pid() const { return pid_; }
+  void signal(int sig);
+  int wait();  // the exit code (128 + signal when killed)
+  bool running();
+  // Waits (bounded) until `needle` appears in its stdout (or stderr).
+  bool wait_for(const std::string& needle, int max_seconds, bool in_stderr = false);
+  std::string out() const;
+  std::string err() const;
+
+private:
+  int pid_ = -1;
+  int code_ = -1;
+  fs::path out_, err_;
+};
+
 // Runs the casm binary with CASM_HOME=home.
 result casm(const fs::path& home, const std::vector<std::string>& args);
 

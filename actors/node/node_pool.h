@@ -1,0 +1,39 @@
+// The agent pool a `casm node` publishes on CAF's middleman: it answers the
+// origin's hello (protocol check) and pings (heartbeat), and hands each scan
+// shard to one of its reviewer agents (detached: libgit2 blocks). It keeps
+// no state of its own beyond its workers: the origin's supervisors keep the
+// order of record, and a shard that is lost with its node is re-dispatched
+// there.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "messages/protocol/interfaces.h"
+
+namespace casm::node {
+
+struct node_pool_config {
+  std::string name;           // host:port as it listens
+  std::string casm_version;
+  uint32_t protocol = messages::node_protocol_version;
+  uint32_t workers = 2;
+  uint32_t test_delay_ms = 0;  // test seam ($CASM_TEST_NODE_SHARD_DELAY_MS)
+  std::filesystem::path clone_cache;  // bare clones of repositories named by URL
+  bool clone_only = false;            // never open an origin's path (nodes on other hosts)
+};
+
+struct node_pool_state {
+  static inline const char* name = "casm.node_pool";
+  node_pool_config cfg;
+  std::vector<protocol::node_worker_actor> reviewers;
+  size_t next = 0;
+  uint64_t served = 0;
+};
+
+protocol::node_pool_actor::behavior_type
+node_pool(protocol::node_pool_actor::stateful_pointer<node_pool_state> self, node_pool_config cfg);
+
+}  // namespace casm::node
