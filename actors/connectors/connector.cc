@@ -229,6 +229,8 @@ model_reply call_model(const model_request& original, const connector_config& cf
       break;
     }
     reply.attempt_log.push_back(line + ", waiting " + std::to_string(wait) + " ms");
+    // The backoff blocks this call only: it runs in the detached connector
+    // actor (connector_actor.h), never on a CAF scheduler thread.
     std::this_thread::sleep_for(std::chrono::milliseconds(wait));
   }
   reply.latency_ms = ms_since(start);

@@ -56,6 +56,8 @@ protocol::node_worker_actor::behavior_type node_worker(protocol::node_worker_act
       }
       spdlog::info("node {}: shard {} of {} ({} files, {})", cfg.name, req.call_id, req.repo_path,
                    req.files.size(), where);
+      // A test seam (holds a shard in flight). node_worker is a detached
+      // actor on its own thread, so this never blocks a scheduler thread.
       if (cfg.test_delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(cfg.test_delay_ms));
       return agents::review_shard(req);
     },
