@@ -17,25 +17,44 @@ extern char** environ;
 
 namespace casm::itest {
 
+namespace {
+
+// `argv` and this process's environment with `env` over it, as execvpe()
+// wants them. Built before fork(): the child only execs.
+class exec_vectors {
+public:
+  exec_vectors(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env)
+      : argv_(argv) {
+    std::map<std::string, std::string> merged;
+    for (char** e = environ; *e; ++e) {
+      std::string kv(*e);
+      auto eq = kv.find('=');
+      if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    for (const auto& [k, v] : env) merged[k] = v;
+    for (const auto& [k, v] : merged) env_.push_back(k + "=" + v);
+    for (auto& s : env_) envp_.push_back(s.data());
+    envp_.push_back(nullptr);
+    for (auto& a : argv_) args_.push_back(a.data());
+    args_.push_back(nullptr);
+  }
+  exec_vectors(const exec_vectors&) = delete;
+  char* const* args() { return args_.data(); }
+  char* const* envp() { return envp_.data(); }
+
+private:
+  std::vector<std::string> argv_, env_;
+  std::vector<char*> args_, envp_;
+};
+
+}  // namespace
+
+
 result run_process(const std::vector<std::string>& argv,
                    const std::map<std::string, std::string>& env, const fs::path& cwd) {
   int out_pipe[2], err_pipe[2];
   if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe");
-  std::map<std::string, std::string> merged;
-  for (char** e = environ; *e; ++e) {
-    std::string kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  for (const auto& [k, v] : env) merged[k] = v;
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : merged) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& a : argv_copy) args.push_back(a.data());
-  args.push_back(nullptr);
+  exec_vectors ev(argv, env);
 
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork");
@@ -47,7 +66,7 @@ result run_process(const std::vector<std::string>& argv,
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
-    execvpe(args[0], args.data(), envp.data());
+    execvpe(ev.args()[0], ev.args(), ev.envp());
     _exit(127);
   }
   close(out_pipe[1]);
@@ -83,21 +102,7 @@ child_process::child_process(const std::vector<std::string>& argv,
                              const std::map<std::string, std::string>& env, fs::path out_file,
                              fs::path err_file)
     : out_(std::move(out_file)), err_(std::move(err_file)) {
-  std::map<std::string, std::string> merged;
-  for (char** e = environ; *e; ++e) {
-    std::string kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  for (const auto& [k, v] : env) merged[k] = v;
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : merged) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& a : argv_copy) args.push_back(a.data());
-  args.push_back(nullptr);
+  exec_vectors ev(argv, env);
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork");
   if (pid_ == 0) {
@@ -108,7 +113,7 @@ child_process::child_process(const std::vector<std::string>& argv,
     dup2(o, 1);
     dup2(e, 2);
     dup2(devnull, 0);
-    execvpe(args[0], args.data(), envp.data());
+    execvpe(ev.args()[0], ev.args(), ev.envp());
     _exit(127);
   }
 }
