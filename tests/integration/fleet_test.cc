@@ -7,6 +7,7 @@
 
 #include <set>
 
+#include "tests/integration/fake_provider.h"
 #include "tests/integration/harness.h"
 
 namespace casm::itest {
@@ -171,6 +172,47 @@ TEST_F(fleet_fixture, FileListWithAMissingPathAndBadFlags) {
   auto capped = casm(home, {"run", "--repos", (tmp / "list.txt").string(), "--fleet-budget-usd", "0.5"});
   EXPECT_EQ(capped.code, 1);  // the missing repository
   EXPECT_EQ(fleet_json(home, fleet_id_of(capped.out))["fleet_budget_usd"], 0.5);
+}
+
+// --fleet-budget-usd is enforced by the one cost accountant every run of the
+// fleet reserves through: a cap below any call's worst case stops every run
+// before a single request reaches the provider (exit 5 in each row); a cap
+// that fits lets the runs call, and the fleet's spend stays under it.
+TEST_F(fleet_fixture, TheFleetBudgetBindsEveryRunThroughTheOneAccountant) {
+  const fs::path dir = tmp / "repos";
+  for (int i = 0; i < 3; ++i) make_repo(dir / ("r" + std::to_string(i)), i, false);
+  fake_provider fake;
+  const std::map<std::string, std::string> env{
+    {"CASM_HOME", home.string()},
+    {"OPENAI_BASE_URL", fake.base_url() + "/v1"},
+    {"OPENAI_API_KEY", "sk-fake-" + std::string("fleet-budget-test")}};
+  auto fleet = [&](const std::string& cap) {
+    return run_process({CASM_BINARY, "run", "--repos", dir.string(), "--parallel", "2",
+                        "--provider", "openai", "--fleet-budget-usd", cap},
+                       env);
+  };
+
+  auto starved = fleet("0.0000001");
+  EXPECT_EQ(starved.code, 1) << starved.out << starved.err;
+  auto doc = fleet_json(home, fleet_id_of(starved.out));
+  ASSERT_EQ(doc["runs"].size(), 3u) << doc.dump(2);
+  for (const auto& row : doc["runs"]) {
+    EXPECT_EQ(row["exit_code"], 5) << row.dump();
+    EXPECT_EQ(row["cost_usd"], 0.0) << row.dump();
+  }
+  EXPECT_EQ(fake.request_count(), 0u);
+
+  auto funded = fleet("5");
+  doc = fleet_json(home, fleet_id_of(funded.out));
+  ASSERT_EQ(doc["runs"].size(), 3u) << doc.dump(2);
+  double spent = 0;
+  for (const auto& row : doc["runs"]) {
+    EXPECT_NE(row["exit_code"], 5) << row.dump();
+    spent += row["cost_usd"].get<double>();
+  }
+  EXPECT_GT(fake.request_count(), 0u);
+  EXPECT_GT(spent, 0.0);
+  EXPECT_LE(spent, 5.0);
 }
 
 TEST_F(fleet_fixture, SigintStopsAdmissionAndResumeFinishesTheRest) {
