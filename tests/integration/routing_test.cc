@@ -35,6 +35,21 @@ protected:
     repo.commit("init");
   }
 
+  // A one-shard run with openai that SIGKILLs itself right after recording
+  // `point` (CASM_TEST_KILL_AFTER); its run id, or "" if it did not die so.
+  std::string run_killed_after(const std::string& point, const fake_provider& fake) const {
+    auto e = env(&fake);
+    e["CASM_TEST_KILL_AFTER"] = point;
+    auto killed = run_process({CASM_BINARY, "run", "--repo", repo.path().string(), "--reviewers",
+                               "1", "--provider", "openai", "--budget-usd", "1"},
+                              e);
+    EXPECT_EQ(killed.code, 128 + 9) << killed.out << killed.err;
+    if (killed.code != 128 + 9) return "";
+    std::string id;
+    for (const auto& d : fs::directory_iterator(home / "runs")) id = d.path().filename().string();
+    return id;
+  }
+
   std::map<std::string, std::string> env(const fake_provider* fake) const {
     std::map<std::string, std::string> e{{"CASM_HOME", home.string()}};
     if (fake) {
@@ -353,14 +368,8 @@ TEST_F(Routing, TheFixersModelDiffIsCheckedAndWrittenAsAProposal) {
 TEST_F(Routing, AModelCallCutByACrashIsNotSentAgainWithoutALiveReservation) {
   fake_provider fake;
   fake.set_answer(good_review);
-  auto e = env(&fake);
-  e["CASM_TEST_KILL_AFTER"] = "model.requested";
-  auto killed = run_process({CASM_BINARY, "run", "--repo", repo.path().string(), "--reviewers", "1",
-                             "--provider", "openai", "--budget-usd", "1"},
-                            e);
-  ASSERT_EQ(killed.code, 128 + 9) << killed.out << killed.err;
-  std::string id;
-  for (const auto& d : fs::directory_iterator(home / "runs")) id = d.path().filename().string();
+  const std::string id = run_killed_after("model.requested", fake);
+  ASSERT_FALSE(id.empty());
   const size_t before = fake.request_count();
   auto resumed = cli({"resume", "--run-id", id}, &fake);
   ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
@@ -449,14 +458,8 @@ TEST_F(Routing, AProviderThatKeepsFailingOpensItsBreakerAndLaterTasksAreNotRoute
 TEST_F(Routing, AResumedRunKeepsCountingWhatItSpentBeforeTheCrash) {
   fake_provider fake;
   fake.set_answer(good_review);
-  auto e = env(&fake);
-  e["CASM_TEST_KILL_AFTER"] = "cost.reconciled";
-  auto killed = run_process({CASM_BINARY, "run", "--repo", repo.path().string(), "--reviewers", "1",
-                             "--provider", "openai", "--budget-usd", "1"},
-                            e);
-  ASSERT_EQ(killed.code, 128 + 9) << killed.out << killed.err;
-  std::string id;
-  for (const auto& d : fs::directory_iterator(home / "runs")) id = d.path().filename().string();
+  const std::string id = run_killed_after("cost.reconciled", fake);
+  ASSERT_FALSE(id.empty());
   auto resumed = cli({"resume", "--run-id", id}, &fake);
   ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
   double spent_before = 0;
