@@ -22,6 +22,7 @@
 #include "actors/supervisor/run_store.h"
 #include "actors/workflow/replay.h"
 #include "runtime/log_replay.h"
+#include "runtime/run_records.h"
 #include "tests/unit/engine_recorder.h"
 
 namespace {
@@ -139,6 +140,21 @@ void verify_and_replay(benchmark::State& state, const std::string& which) {
   state.counters["records"] = static_cast<double>(d.records);
 }
 
+// What `casm explain` does for each run: verify the chain and the blobs,
+// build the story, render the text.
+void explain(benchmark::State& state, const std::string& which) {
+  auto& d = disk(which);
+  for (auto _ : state)
+    for (const auto& dir : d.dirs) {
+      telemetry::run_story story;
+      if (!runtime::tell_story(dir, story).verified) state.SkipWithError("a log does not verify");
+      auto text = story.to_text();
+      benchmark::DoNotOptimize(text);
+    }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * d.records));
+  state.counters["records"] = static_cast<double>(d.records);
+}
+
 void BM_Replayer_Audit(benchmark::State& state) { replay_in_memory(state, "audit"); }
 void BM_VerifyLogOnly_Audit(benchmark::State& state) { verify_only(state, "audit"); }
 void BM_VerifyAndReplay_Audit(benchmark::State& state) { verify_and_replay(state, "audit"); }
@@ -152,6 +168,10 @@ BENCHMARK(BM_VerifyAndReplay_Audit)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Replayer_Noop)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_VerifyLogOnly_Noop)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_VerifyAndReplay_Noop)->Unit(benchmark::kMillisecond);
+void BM_Explain_Audit(benchmark::State& state) { explain(state, "audit"); }
+void BM_Explain_Noop(benchmark::State& state) { explain(state, "noop"); }
+BENCHMARK(BM_Explain_Audit)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Explain_Noop)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

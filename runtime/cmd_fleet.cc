@@ -492,7 +492,10 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
     } else if (repo.is_relative()) {
       repo = fs::path(doc.options.value("cwd", ".")) / repo;
     }
-    if (auto err = prepare_run(store, plan, opt, repo.string(), lr.run); !err.empty()) {
+    // started.jsonl names the run before its dir exists: a fleet killed
+    // in between leaves no run that a resume would not find.
+    auto note = [&files, i](const std::string& run_id) { files.note_started(i, run_id); };
+    if (auto err = prepare_run(store, plan, opt, repo.string(), lr.run, note); !err.empty()) {
       out.error = err;
       return out;
     }
@@ -504,7 +507,6 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
     so.reviewers = shared_reviewers.empty() ? nullptr : &shared_reviewers;
     so.accountant = accountant;  // opens the run's budget in the fleet's core
     out.supervisor = spawn_run(sys, lr.run.scfg, lr.run.start, store.home(), so);
-    files.note_started(i, lr.run.run_id);
     live.emplace(i, std::move(lr));
     return out;
   };
@@ -738,6 +740,17 @@ int cmd_fleet_resume(const global_options& g, const std::string& fleet_id) {
     if (row.has_exit_code) continue;
     if (row.run_id.empty())
       if (auto it = started.find(i); it != started.end()) row.run_id = it->second;
+    if (!row.run_id.empty() && store.run_exists(row.run_id) &&
+        !supervisor::run_lock::is_held(store.run_dir(row.run_id))) {
+      const auto rdir = store.run_dir(row.run_id);
+      // Killed before its first record: the run never began. Its dir holds
+      // nothing but state.json; it goes, and the row runs afresh below.
+      std::error_code ec;
+      if (fs::file_size(supervisor::run_store::log_file(rdir), ec) == 0 || ec) {
+        fs::remove_all(rdir, ec);
+        row.run_id.clear();
+      }
+    }
     if (!row.run_id.empty() && store.run_exists(row.run_id)) {
       const auto rdir = store.run_dir(row.run_id);
       std::string err;

@@ -11,6 +11,7 @@
 #include "messages/data/vocabulary.h"
 #include "runtime/commands.h"
 #include "runtime/home.h"
+#include "runtime/run_records.h"
 #include "telemetry/run_story.h"
 
 namespace casm::runtime {
@@ -43,20 +44,20 @@ std::optional<supervisor::expected_head> head_of(const supervisor::fs::path& dir
 
 }  // namespace
 
-int cmd_explain(const global_options& g, const run_ref_options& o) {
-  supervisor::fs::path dir;
-  if (!find_run(g, o.run_id, dir)) return ec::bad_input;
-  telemetry::run_story story;
+telemetry::log_integrity tell_story(const supervisor::fs::path& dir, telemetry::run_story& story) {
   std::string blob_problem;
-  uint64_t blob_bad_seq = 0;
   auto v = supervisor::verify_log(run_store::log_file(dir), head_of(dir),
                                   [&](uint64_t seq, std::string_view line) {
                                     json rec = json::parse(line);
-                                    std::string problem = run_store::resolve_blob(dir, rec["payload"]);
-                                    if (!problem.empty() && blob_problem.empty()) {
+                                    std::string problem;
+                                    // Every blob's digest is checked; only
+                                    // the payloads the story reads are parsed.
+                                    if (telemetry::run_story::reads_payload(rec.value("type", "")))
+                                      problem = run_store::resolve_blob(dir, rec["payload"]);
+                                    else
+                                      run_store::blob_text(dir, rec["payload"], problem);
+                                    if (!problem.empty() && blob_problem.empty())
                                       blob_problem = "seq " + std::to_string(seq) + ": " + problem;
-                                      blob_bad_seq = seq;
-                                    }
                                     story.add(rec);
                                   });
   telemetry::log_integrity integrity;
@@ -66,6 +67,14 @@ int cmd_explain(const global_options& g, const run_ref_options& o) {
   integrity.torn_tail = v.torn_tail;
   integrity.problem = !v.ok ? v.problem : blob_problem;
   story.set_integrity(integrity);
+  return integrity;
+}
+
+int cmd_explain(const global_options& g, const run_ref_options& o) {
+  supervisor::fs::path dir;
+  if (!find_run(g, o.run_id, dir)) return ec::bad_input;
+  telemetry::run_story story;
+  const telemetry::log_integrity integrity = tell_story(dir, story);
   if (o.json)
     std::cout << story.to_json().dump(2) << "\n";
   else

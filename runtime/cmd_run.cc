@@ -188,11 +188,13 @@ bool plan_run(const run_options& opt, run_plan& plan) {
 }
 
 std::string prepare_run(const supervisor::run_store& store, const run_plan& plan,
-                        const run_options& opt, const std::string& repo, prepared_run& out) {
+                        const run_options& opt, const std::string& repo, prepared_run& out,
+                        const std::function<void(const std::string&)>& before_create) {
   const auto& tmpl = plan.tmpl;
   const auto& ruleset = plan.ruleset;
   const int64_t now = codec::wall_clock_ms();
   const std::string run_id = new_ulid(now);
+  if (before_create) before_create(run_id);
   if (auto err = store.create_run_dir(run_id); !err.empty())
     return "cannot create the run in " + store.home().string() + ": " + err;
   const auto run_dir = store.run_dir(run_id);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -40,8 +41,11 @@ struct prepared_run {
 
 // Creates runs/<new id>/ for `repo`, takes its lock and writes state.json
 // (`running`). Returns "" or the error (then nothing usable was created).
+// `before_create`, when set, hears the new run id before its dir exists (a
+// fleet notes it there, so a killed fleet never leaves a run it forgot).
 std::string prepare_run(const supervisor::run_store& store, const run_plan& plan,
-                        const run_options& opt, const std::string& repo, prepared_run& out);
+                        const run_options& opt, const std::string& repo, prepared_run& out,
+                        const std::function<void(const std::string&)>& before_create = {});
 
 // A fresh ULID for `now_ms` (80 random bits).
 std::string new_ulid(int64_t now_ms);

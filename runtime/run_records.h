@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/supervisor/run_store.h"
+#include "telemetry/run_story.h"
 
 namespace casm::runtime {
 
@@ -27,5 +28,10 @@ std::optional<run_records> load_run(const std::string& home_flag, const std::str
 
 // The payload of the last record of `type`, or null.
 const nlohmann::json* last_payload(const run_records& r, const std::string& type);
+
+// Streams the log of the run in `dir` into `story` (verifying the chain and
+// every blob on the way, in constant memory) and returns what the
+// verification found. What `casm explain` prints.
+telemetry::log_integrity tell_story(const supervisor::fs::path& dir, telemetry::run_story& story);
 
 }  // namespace casm::runtime

@@ -12,10 +12,29 @@ namespace casm::telemetry {
 
 using nlohmann::json;
 
+namespace {
+
+// Every type add() reads a payload of; one list, so the two cannot drift.
+constexpr std::string_view payload_types[] = {
+  "config.pinned", "run.started", "ingest.completed", "stage.transition", "hitl.requested",
+  "approval.granted", "approval.denied", "approval.consumed", "security.alert",
+  "route.requested", "route.decided", "route.fallback", "model.completed", "cost.reconciled",
+  "model.output_checked", "report.requested", "task.redispatched", "run.completed",
+  "run.aborted"};
+
+}  // namespace
+
+bool run_story::reads_payload(std::string_view type) {
+  for (auto t : payload_types)
+    if (t == type) return true;
+  return false;
+}
+
 void run_story::add(const json& rec) {
   const std::string type = rec.value("type", "");
-  const json& p = rec.contains("payload") ? rec["payload"] : json::object();
   if (run_id_.empty()) run_id_ = rec.value("run_id", "");
+  if (!reads_payload(type)) return;
+  const json& p = rec.contains("payload") ? rec["payload"] : json::object();
   if (type == "config.pinned") {
     pinned_ = p;
   } else if (type == "run.started") {

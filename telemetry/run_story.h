@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,8 +24,13 @@ struct log_integrity {
 class run_story {
 public:
   // One verified record (the parsed line). Blob payloads must already be
-  // resolved by the caller.
+  // resolved by the caller, for the types reads_payload() names.
   void add(const nlohmann::json& record);
+  // Whether add() looks at the payload of a record of `type`. The others
+  // (requests, shard results, fix and validation replies) are in the log
+  // for replay; the story takes their outcome from later records, so a
+  // caller need not parse their blobs (it still checks their digests).
+  static bool reads_payload(std::string_view type);
   void set_integrity(log_integrity i) { integrity_ = std::move(i); }
 
   nlohmann::json to_json() const;
