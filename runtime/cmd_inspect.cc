@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/supervisor/run_log_format.h"
 #include "actors/supervisor/run_log_reader.h"
 #include "actors/supervisor/run_store.h"
 #include "messages/codec/digest.h"
@@ -48,17 +49,22 @@ telemetry::log_integrity tell_story(const supervisor::fs::path& dir, telemetry::
   std::string blob_problem;
   auto v = supervisor::verify_log(run_store::log_file(dir), head_of(dir),
                                   [&](uint64_t seq, std::string_view line) {
-                                    json rec = json::parse(line);
-                                    std::string problem;
                                     // Every blob's digest is checked; only
-                                    // the payloads the story reads are parsed.
-                                    if (telemetry::run_story::reads_payload(rec.value("type", "")))
+                                    // the records the story reads are parsed.
+                                    std::string_view body, hash, type, blob;
+                                    std::string problem;
+                                    if (supervisor::split_record(line, body, hash) &&
+                                        supervisor::peek_type_blob(body, type, blob) &&
+                                        !telemetry::run_story::reads_payload(type)) {
+                                      if (!blob.empty())
+                                        run_store::blob_text(dir, json{{"blob", blob}, {"bytes", 0}}, problem);
+                                    } else {
+                                      json rec = json::parse(line);
                                       problem = run_store::resolve_blob(dir, rec["payload"]);
-                                    else
-                                      run_store::blob_text(dir, rec["payload"], problem);
+                                      story.add(rec);
+                                    }
                                     if (!problem.empty() && blob_problem.empty())
                                       blob_problem = "seq " + std::to_string(seq) + ": " + problem;
-                                    story.add(rec);
                                   });
   telemetry::log_integrity integrity;
   integrity.verified = v.ok && blob_problem.empty();

@@ -58,4 +58,27 @@ bool peek_seq_prev(std::string_view body, uint64_t& seq, std::string_view& prev)
   return ec == std::errc() && ptr != digits.data();
 }
 
+bool peek_type_blob(std::string_view body, std::string_view& type, std::string_view& blob_sha) {
+  constexpr std::string_view type_key = ",\"type\":\"";
+  constexpr std::string_view kind_key = "{\"kind\":\"";
+  constexpr std::string_view payload_key = "\",\"payload\":";
+  constexpr std::string_view blob_key = "{\"blob\":\"";
+  constexpr std::string_view bytes_key = "\",\"bytes\":";
+  auto t = body.rfind(type_key);
+  if (t == std::string_view::npos) return false;
+  auto value = body.substr(t + type_key.size());
+  auto end = value.find('"');
+  if (end == std::string_view::npos || value.find('\\') < end) return false;
+  type = value.substr(0, end);
+  if (body.substr(0, kind_key.size()) != kind_key) return false;
+  auto k = body.find('"', kind_key.size());
+  if (k == std::string_view::npos || body.substr(k, payload_key.size()) != payload_key) return false;
+  auto p = body.substr(k + payload_key.size());
+  blob_sha = {};
+  if (p.substr(0, blob_key.size()) == blob_key && p.size() > blob_key.size() + 64 &&
+      p.substr(blob_key.size() + 64, bytes_key.size()) == bytes_key)
+    blob_sha = p.substr(blob_key.size(), 64);
+  return true;
+}
+
 }  // namespace casm::supervisor

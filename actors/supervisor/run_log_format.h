@@ -43,6 +43,12 @@ bool split_record(std::string_view line, std::string_view& body, std::string_vie
 // `payload`; the last occurrence of each key is the top-level one.
 bool peek_seq_prev(std::string_view body, uint64_t& seq, std::string_view& prev);
 
+// The type of a record, and the digest of its payload blob ("" when the
+// payload is inline), read from the canonical body without parsing it: the
+// body starts `{"kind":"<kind>","payload":` and `type` is its last key.
+// False when the body does not have that shape (parse it instead).
+bool peek_type_blob(std::string_view body, std::string_view& type, std::string_view& blob_sha);
+
 // sha256(prev + "\n" + body + "}")
 std::string hash_record(std::string_view prev, std::string_view body);
 

@@ -190,6 +190,11 @@ TEST_F(ReplayRun, MutatedBlobOfAReviewReplyDivergesAtThatSeq) {
   spit(blob, bytes);
   // The chain itself still verifies: only the blob's digest catches it.
   EXPECT_EQ(cli({"verify-log", "--run-id", id}).code, 0);
+  // explain does not read a shard's reply, but it checks its digest.
+  auto story = cli({"explain", "--run-id", id});
+  EXPECT_EQ(story.code, 6) << story.out << story.err;
+  EXPECT_NE(story.err.find("seq " + std::to_string(seq) + ": blob " + sha), std::string::npos)
+    << story.err;
   auto r = cli({"replay", "--run-id", id});
   EXPECT_EQ(r.code, 6) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("replay diverged at seq " + std::to_string(seq) +

@@ -80,6 +80,30 @@ TEST(RunLogFormat, PeekFindsTopLevelSeqAndPrevDespiteNestedKeys) {
   EXPECT_EQ(prev, std::string(64, 'a'));
 }
 
+TEST(RunLogFormat, PeekTypeAndBlobReadTheTopLevelOnly) {
+  std::string hash;
+  std::string_view body, h, type, blob;
+  // A blob reference: its digest is found.
+  record_fields f = make_fields(1);
+  f.type = "review.completed";
+  f.payload = json{{"blob", std::string(64, 'b')}, {"bytes", 1234}};
+  std::string line = encode_record(3, "RUN", f, std::string(64, 'a'), hash);
+  ASSERT_TRUE(split_record(line, body, h));
+  ASSERT_TRUE(peek_type_blob(body, type, blob));
+  EXPECT_EQ(type, "review.completed");
+  EXPECT_EQ(blob, std::string(64, 'b'));
+  // An inline payload that nests the same keys: not a blob, and the
+  // record's own type wins.
+  f.type = "stage.transition";
+  f.payload = json{{"x", {{"payload", {{"blob", std::string(64, 'c')}, {"bytes", 1}}}}},
+                   {"type", "decoy"}};
+  line = encode_record(4, "RUN", f, std::string(64, 'a'), hash);
+  ASSERT_TRUE(split_record(line, body, h));
+  ASSERT_TRUE(peek_type_blob(body, type, blob));
+  EXPECT_EQ(type, "stage.transition");
+  EXPECT_TRUE(blob.empty());
+}
+
 TEST(RunLogWriter, AppendsChainedRecordsThatVerify) {
   test::temp_dir dir;
   auto file = write_log(dir, 50);
