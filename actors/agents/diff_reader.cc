@@ -72,8 +72,7 @@ std::string without_newline(const char* content, size_t len) {
 
 // Diffs two texts with zero context lines, as text (binary was ruled out by
 // the caller). No path is given, so no attribute or diff driver is looked up.
-// Hunk digests are computed as ingest computes them: the header, then each
-// line's origin and content.
+// Hunk digests come from read_hunk(), as ingest's do.
 bool diff_texts(std::string_view before, std::string_view after, policy::changed_file& c,
                 std::string& error) {
   git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
@@ -88,34 +87,15 @@ bool diff_texts(std::string_view before, std::string_view after, policy::changed
   }
   const size_t hunks = git_patch_num_hunks(patch.get());
   for (size_t h = 0; h < hunks; ++h) {
-    const git_diff_hunk* hunk = nullptr;
-    size_t lines = 0;
-    if (git_patch_get_hunk(&hunk, &lines, patch.get(), h) != 0) {
-      error = git_error_text();
-      return false;
-    }
     messages::hunk_info info;
-    info.old_start = static_cast<uint32_t>(hunk->old_start);
-    info.old_lines = static_cast<uint32_t>(hunk->old_lines);
-    info.new_start = static_cast<uint32_t>(hunk->new_start);
-    info.new_lines = static_cast<uint32_t>(hunk->new_lines);
-    codec::sha256 digest;
-    digest.update(std::string_view(hunk->header, hunk->header_len));
-    for (size_t l = 0; l < lines; ++l) {
-      const git_diff_line* line = nullptr;
-      if (git_patch_get_line_in_hunk(&line, patch.get(), h, l) != 0) {
-        error = git_error_text();
-        return false;
-      }
-      digest.update(std::string_view(&line->origin, 1));
-      digest.update(std::string_view(line->content, line->content_len));
-      if (line->origin == GIT_DIFF_LINE_ADDITION && line->new_lineno > 0)
-        c.added_lines.push_back({static_cast<uint32_t>(line->new_lineno),
-                                 without_newline(line->content, line->content_len)});
-      else if (line->origin == GIT_DIFF_LINE_DELETION)
-        c.removed_lines.push_back(without_newline(line->content, line->content_len));
-    }
-    info.sha256 = digest.finish_hex();
+    const bool ok = read_hunk(patch.get(), h, info, [&](const git_diff_line& line) {
+      if (line.origin == GIT_DIFF_LINE_ADDITION && line.new_lineno > 0)
+        c.added_lines.push_back({static_cast<uint32_t>(line.new_lineno),
+                                 without_newline(line.content, line.content_len)});
+      else if (line.origin == GIT_DIFF_LINE_DELETION)
+        c.removed_lines.push_back(without_newline(line.content, line.content_len));
+    }, error);
+    if (!ok) return false;
     c.hunks.push_back(std::move(info));
   }
   return true;

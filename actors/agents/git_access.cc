@@ -1,5 +1,6 @@
 #include "actors/agents/git_access.h"
 
+#include "messages/codec/digest.h"
 #include "messages/codec/json_text.h"
 
 namespace casm::agents {
@@ -54,6 +55,34 @@ bool has_any_reference(git_repository* repo) {
   if (ref) git_reference_free(ref);
   git_reference_iterator_free(it);
   return any;
+}
+
+bool read_hunk(git_patch* patch, size_t h, messages::hunk_info& info,
+               const std::function<void(const git_diff_line&)>& on_line, std::string& error) {
+  const git_diff_hunk* hunk = nullptr;
+  size_t lines = 0;
+  if (git_patch_get_hunk(&hunk, &lines, patch, h) != 0) {
+    error = git_error_text();
+    return false;
+  }
+  info.old_start = static_cast<uint32_t>(hunk->old_start);
+  info.old_lines = static_cast<uint32_t>(hunk->old_lines);
+  info.new_start = static_cast<uint32_t>(hunk->new_start);
+  info.new_lines = static_cast<uint32_t>(hunk->new_lines);
+  codec::sha256 digest;
+  digest.update(std::string_view(hunk->header, hunk->header_len));
+  for (size_t l = 0; l < lines; ++l) {
+    const git_diff_line* line = nullptr;
+    if (git_patch_get_line_in_hunk(&line, patch, h, l) != 0) {
+      error = git_error_text();
+      return false;
+    }
+    digest.update(std::string_view(&line->origin, 1));
+    digest.update(std::string_view(line->content, line->content_len));
+    on_line(*line);
+  }
+  info.sha256 = digest.finish_hex();
+  return true;
 }
 
 }  // namespace casm::agents

@@ -5,9 +5,12 @@
 
 #include <git2.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "messages/data/audit.h"
 
 namespace casm::agents {
 
@@ -53,6 +56,13 @@ bool resolve_commit(git_repository* repo, const std::string& rev, const std::str
 // git_repository_is_empty() only recognises an unborn *default* branch; a
 // repository initialised with another branch name and no commits has no refs.
 bool has_any_reference(git_repository* repo);
+
+// Hunk `h` of `patch`: its line ranges and the digest a hunk is pinned by
+// everywhere (ingest's changed files, the gate's evidence): sha256 of the
+// header, then of each line's origin and content. `on_line` sees every line.
+// False, with libgit2's error text, when the patch cannot be read.
+bool read_hunk(git_patch* patch, size_t h, messages::hunk_info& info,
+               const std::function<void(const git_diff_line&)>& on_line, std::string& error);
 
 // git's empty tree.
 constexpr const char* empty_tree_oid = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";

@@ -88,30 +88,17 @@ bool list_changes(git_repository* repo, git_tree* base, git_tree* head,
       c.binary = (git_patch_get_delta(patch.get())->flags & GIT_DIFF_FLAG_BINARY) != 0;
       const size_t hunks = git_patch_num_hunks(patch.get());
       for (size_t h = 0; h < hunks && !c.binary; ++h) {
-        const git_diff_hunk* hunk = nullptr;
-        size_t lines = 0;
-        git_patch_get_hunk(&hunk, &lines, patch.get(), h);
         messages::hunk_info info;
-        info.old_start = static_cast<uint32_t>(hunk->old_start);
-        info.old_lines = static_cast<uint32_t>(hunk->old_lines);
-        info.new_start = static_cast<uint32_t>(hunk->new_start);
-        info.new_lines = static_cast<uint32_t>(hunk->new_lines);
-        codec::sha256 digest;
-        digest.update(std::string_view(hunk->header, hunk->header_len));
-        for (size_t l = 0; l < lines; ++l) {
-          const git_diff_line* line = nullptr;
-          git_patch_get_line_in_hunk(&line, patch.get(), h, l);
-          digest.update(std::string_view(&line->origin, 1));
-          digest.update(std::string_view(line->content, line->content_len));
-          if (line->origin == GIT_DIFF_LINE_ADDITION && line->new_lineno > 0) {
-            auto ln = static_cast<uint32_t>(line->new_lineno);
-            if (!c.added.empty() && c.added.back().last + 1 == ln)
-              c.added.back().last = ln;
-            else
-              c.added.push_back({ln, ln});
-          }
-        }
-        info.sha256 = digest.finish_hex();
+        std::string hunk_error;
+        const bool ok = read_hunk(patch.get(), h, info, [&](const git_diff_line& line) {
+          if (line.origin != GIT_DIFF_LINE_ADDITION || line.new_lineno <= 0) return;
+          auto ln = static_cast<uint32_t>(line.new_lineno);
+          if (!c.added.empty() && c.added.back().last + 1 == ln)
+            c.added.back().last = ln;
+          else
+            c.added.push_back({ln, ln});
+        }, hunk_error);
+        if (!ok) break;  // the reviewer and the gate read the blobs themselves
         c.hunks.push_back(std::move(info));
       }
     }
