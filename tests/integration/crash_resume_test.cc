@@ -23,10 +23,7 @@ struct crash_fixture : ::testing::TestWithParam<const char*> {
   }
 
   result cli(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
-    std::vector<std::string> argv = {CASM_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    env["CASM_HOME"] = home.string();
-    return run_process(argv, env);
+    return casm(home, args, std::move(env));
   }
 
   static json findings_of(const fs::path& run_dir) {

@@ -222,10 +222,12 @@ std::string git_repo::commit(const std::string& message) {
   return id;
 }
 
-result casm(const fs::path& home, const std::vector<std::string>& args) {
+result casm(const fs::path& home, const std::vector<std::string>& args,
+            std::map<std::string, std::string> env) {
   std::vector<std::string> argv = {CASM_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv, {{"CASM_HOME", home.string()}});
+  env["CASM_HOME"] = home.string();
+  return run_process(argv, env);
 }
 
 std::string slurp(const fs::path& p) {

@@ -76,8 +76,9 @@ private:
   fs::path out_, err_;
 };
 
-// Runs the casm binary with CASM_HOME=home.
-result casm(const fs::path& home, const std::vector<std::string>& args);
+// Runs the casm binary with CASM_HOME=home (over any variables in `env`).
+result casm(const fs::path& home, const std::vector<std::string>& args,
+            std::map<std::string, std::string> env = {});
 
 std::string slurp(const fs::path& p);
 void spit(const fs::path& p, const std::string& bytes);

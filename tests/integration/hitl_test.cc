@@ -45,10 +45,7 @@ struct hitl_fixture : ::testing::Test {
     return run_process(argv, env);
   }
   result cli(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
-    std::vector<std::string> argv = {CASM_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    env["CASM_HOME"] = home.string();
-    return run_process(argv, env);
+    return casm(home, args, std::move(env));
   }
   json state(const std::string& id) { return json::parse(slurp(home / "runs" / id / "state.json")); }
   std::vector<json> events(const std::string& id) {

@@ -33,10 +33,7 @@ struct ReplayRun : ::testing::Test {
   }
 
   result cli(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
-    std::vector<std::string> argv = {CASM_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    env["CASM_HOME"] = home.string();
-    return run_process(argv, env);
+    return casm(home, args, std::move(env));
   }
 
   // A v0.2 manifest whose validation command applies: findings, a patch and
