@@ -84,12 +84,14 @@ void fsync_dir(const fs::path& dir) {
 
 }  // namespace
 
-std::string write_file_atomic(const fs::path& file, const std::string& bytes) {
+namespace {
+
+std::string replace_file(const fs::path& file, const std::string& bytes, bool durable) {
   fs::path tmp = file;
   tmp += ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_text("cannot create " + tmp.string());
-  if (!write_all(fd, bytes) || ::fsync(fd) != 0) {
+  if (!write_all(fd, bytes) || (durable && ::fsync(fd) != 0)) {
     auto err = errno_text("cannot write " + tmp.string());
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -101,7 +103,30 @@ std::string write_file_atomic(const fs::path& file, const std::string& bytes) {
     ::unlink(tmp.c_str());
     return err;
   }
-  fsync_dir(file.parent_path());
+  if (durable) fsync_dir(file.parent_path());
+  return {};
+}
+
+}  // namespace
+
+std::string write_file_atomic(const fs::path& file, const std::string& bytes) {
+  return replace_file(file, bytes, true);
+}
+
+std::string write_file_unsynced(const fs::path& file, const std::string& bytes) {
+  return replace_file(file, bytes, false);
+}
+
+std::string sync_filesystem(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_text("cannot open " + path.string() + " to sync it");
+  const int rc = ::syncfs(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    errno = err;
+    return errno_text("cannot sync the filesystem of " + path.string());
+  }
   return {};
 }
 

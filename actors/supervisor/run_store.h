@@ -42,6 +42,17 @@ void from_json(const nlohmann::json& j, run_state& s);
 // Returns an empty string on success, else the error.
 std::string write_file_atomic(const fs::path& file, const std::string& bytes);
 
+// The same replacement (temp file, rename) without any fsync: readers never
+// see a partial file, but it is durable only after a later sync_filesystem()
+// or fsync. For a batch of files announced by one record (a report's
+// artifacts): write them all, sync once, then record them.
+std::string write_file_unsynced(const fs::path& file, const std::string& bytes);
+
+// Makes everything written to the filesystem holding `path` durable (syncfs:
+// one flush for a batch of files instead of an fsync and a directory fsync
+// per file). Returns an empty string on success, else the error.
+std::string sync_filesystem(const fs::path& path);
+
 // Reads a whole file; nullopt if it cannot be read.
 std::optional<std::string> read_file(const fs::path& file);
 

@@ -116,7 +116,14 @@ uint64_t append(self_ptr self, std::string_view kind, std::string source, std::s
   return seq;
 }
 
-// A sync point: the log is durable up to here and state.json names its head.
+// A durable point: the log is durable up to here and state.json names its
+// head. Taken before every external side effect is dispatched and after its
+// result is recorded (a model call, a validation's commands), when a security
+// alert is recorded, when an approval is consumed, and when the run ends or
+// pauses. Not at stage boundaries: what runs between two durable points is
+// pure computation over the pinned commit, and a crash there costs only its
+// recomputation on resume, never a repeated effect (docs/architecture.md,
+// "Durable points").
 void checkpoint(self_ptr self) {
   auto& st = self->state;
   st.log->sync();
@@ -198,6 +205,15 @@ void flush_recorded(self_ptr self) {
 
 // Records the request, dispatches it to `agent` within the window, records
 // the reply and only then delivers it to the coordinator.
+// Requests whose agent acts outside casm: a model call (a provider bills it)
+// and a validation (it runs the template's commands). The request is durable
+// before the agent gets it and the reply as soon as it is recorded, so a
+// crash never leaves an effect the log forgot, and resume never repeats one
+// it recorded.
+template <class Request>
+constexpr bool external_effect =
+  std::is_same_v<Request, model_call> || std::is_same_v<Request, validate_request>;
+
 template <class Reply, class Agent, class Request>
 caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
                                            const char* agent_name, Request req) {
@@ -229,6 +245,7 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
                           "the process that made it");
       record(self, event_kind::input, agent_name, "coordinator", event_type<Reply>::value,
              json(failed));
+      checkpoint(self);
       rp.deliver(std::move(failed));
       return rp;
     }
@@ -248,11 +265,13 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
     }
     record(self, event_kind::input, agent_name, "coordinator", event_type<Reply>::value,
            payload_in::of(reply));
+    if constexpr (external_effect<Request>) checkpoint(self);
     --st.inflight;
     rp.deliver(std::move(reply));
     pump(self);
   };
   self->state.waiting.push([self, agent, req, deliver, agent_name]() mutable {
+    if constexpr (external_effect<Request>) checkpoint(self);
     if (!self->state.cfg.effect_log.empty()) {
       std::ofstream(self->state.cfg.effect_log, std::ios::app)
         << agent_name << " " << event_type<Request>::value << "\n";
@@ -354,7 +373,6 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
         record(self, event_kind::meta, "supervisor", "log", "config.pinned", st.cfg.pinned);
         record(self, event_kind::input, "cli", "coordinator", event_type<run_start>::value,
                json(start));
-        checkpoint(self);
       } else {
         st.feeding = true;
         for (const auto& rec : st.cfg.feed) {
@@ -450,10 +468,7 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
       return forward<report_result>(self, self->state.agents.reporter, "reporter",
                                     std::move(req));
     },
-    [self](stage_event& ev) {
-      const bool boundary = ev.status != "started";
-      if (note(self, event_type<stage_event>::value, json(ev)) && boundary) checkpoint(self);
-    },
+    [self](stage_event& ev) { note(self, event_type<stage_event>::value, json(ev)); },
     [self](hitl_request& req) { note(self, event_type<hitl_request>::value, json(req)); },
     [self](run_pause& pause) {
       auto& st = self->state;

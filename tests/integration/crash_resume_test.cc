@@ -53,6 +53,16 @@ TEST_P(crash_fixture, KilledRunResumesToTheSameResult) {
   // The log verifies up to its last complete record; the run is a crashed
   // `running` run with no live holder.
   EXPECT_EQ(cli({"verify-log", "--run-id", id}).code, 0);
+  // Stage boundaries are not durable points. An offline run's first ones
+  // are around its validation (it runs commands): the request before it is
+  // dispatched, the reply once recorded. So the head is the validation's
+  // reply if the run got that far, else the head the run was created with.
+  uint64_t durable = 0;
+  for (const auto& line : lines_of(dir / "events.jsonl")) {
+    auto ev = json::parse(line);
+    if (ev["type"] == "validate.completed") durable = ev["seq"];
+  }
+  EXPECT_EQ(json::parse(slurp(dir / "state.json"))["head"]["seq"], durable);
   auto runs = cli({"runs"});
   EXPECT_NE(runs.out.find("crashed"), std::string::npos) << runs.out;
   // A torn last line, as a crash mid-append leaves it.

@@ -385,6 +385,38 @@ TEST_F(Routing, AModelCallCutByACrashIsNotSentAgainWithoutALiveReservation) {
   expect_valid_artifacts(id);
 }
 
+// Durable points: a model call's request is made durable (log synced,
+// state.json's head moved to it) before the provider gets it, and its reply
+// as soon as it is recorded.
+TEST_F(Routing, AModelCallIsDurableBeforeItIsSentAndItsReplyAsSoonAsItIsRecorded) {
+  fake_provider fake;
+  fake.set_answer(good_review);
+  auto head_and_last = [&](const std::string& id, const char* type) {
+    auto state = json::parse(slurp(home / "runs" / id / "state.json"));
+    uint64_t last = 0;
+    for (const auto& ev : events(id))
+      if (ev["type"] == type) last = ev["seq"].get<uint64_t>();
+    return std::make_pair(state["head"]["seq"].get<uint64_t>(), last);
+  };
+  // Killed right after the reply was appended: the head is the request.
+  const std::string cut_reply = run_killed_after("model.completed", fake);
+  ASSERT_FALSE(cut_reply.empty());
+  auto [head1, request_seq] = head_and_last(cut_reply, "model.requested");
+  ASSERT_GT(request_seq, 0u);
+  EXPECT_EQ(head1, request_seq);
+  EXPECT_EQ(cli({"verify-log", "--run-id", cut_reply}).code, 0);
+  // Killed at the next record (the reconcile request): the head is the reply.
+  fs::remove_all(home / "runs");
+  const std::string cut_after = run_killed_after("cost.reconcile_requested", fake);
+  ASSERT_FALSE(cut_after.empty());
+  auto [head2, reply_seq] = head_and_last(cut_after, "model.completed");
+  ASSERT_GT(reply_seq, 0u);
+  EXPECT_EQ(head2, reply_seq);
+  auto resumed = cli({"resume", "--run-id", cut_after}, &fake);
+  ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+  EXPECT_EQ(cli({"replay", "--run-id", cut_after}).code, 0);
+}
+
 TEST_F(Routing, TheTemplateCanOptInAndAnUnpricedModelIsNeverSelected) {
   std::string manifest = slurp(source_dir / "config/templates/repo-auditor/manifest.yaml");
   const std::string at = "routing:\n  budget:\n    max_usd_per_run: 3.50\n";
