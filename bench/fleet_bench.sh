@@ -3,6 +3,8 @@
 # of /usr/include that holds files becomes one git repository of its own
 # files (disjoint; the first REPOS of them in path order). Then:
 #   - casm run --repos (local, --parallel P): wall, repos/s, MB/s, peak RSS;
+#   - the same with CASM_BENCH_NO_RECORD=1 (no log, blobs or head): what
+#     recording costs;
 #   - the same through 1 and 2 `casm node` processes on loopback;
 #   - the libgit2 floor: blob_floor_bench --threads 1 over each repository,
 #     one after another (the seconds it reports, summed);
@@ -13,7 +15,8 @@
 #   REPOS=240 PARALLEL=2 WORK=/tmp/casm-fleet-bench SRC=/usr/include
 #
 # Builds nothing. Caches the repositories in $WORK/repos (delete to rebuild).
-# Every fleet gets a fresh $CASM_HOME under $WORK, removed afterwards.
+# Every fleet gets a fresh $CASM_HOME under $WORK (with the rule pack cache
+# of the warm-up), all removed at the end.
 set -euo pipefail
 
 build="${1:-build}"
@@ -75,7 +78,12 @@ stop_nodes() {
   done
   nodes_pids=()
 }
-trap stop_nodes EXIT
+cleanup() {
+  stop_nodes
+  [[ -n "${homes_made:-}" ]] && rm -rf "$work"/home-*
+  return 0
+}
+trap cleanup EXIT
 
 # start_node K WORKERS: node K on 127.0.0.1 (any free port); writes its
 # host:port to $work/node$K.addr.
@@ -91,11 +99,21 @@ start_node() {
 }
 
 # fleet LABEL [casm run flags...]: one fleet, a fresh home; prints a row.
+# The home starts with the compiled rule pack the warm-up left in its cache
+# (a user's home keeps it: it is compiled once per rule pack, not per fleet).
+# Homes are removed at the end, not between fleets: on this disk (ext4
+# without a journal) a file created soon after thousands were deleted pays
+# for an inode search that skips recently deleted ones, which would charge
+# one fleet for the cleanup of the one before it.
 fleet() {
   local label="$1"
   shift
   local home="$work/home-$label"
   rm -rf "$home"
+  if [[ -d "$work/home-warm-up/cache" ]]; then
+    mkdir -p "$home"
+    cp -r "$work/home-warm-up/cache" "$home/cache"
+  fi
   local t0 t1 rc=0
   t0=$(now)
   /usr/bin/time -f '%M' -o "$work/fleet.rss" "$casm" --home "$home" run --repos "$repos" \
@@ -109,13 +127,14 @@ fleet() {
     "$label" "$wall" "$(awk -v c="$count" -v w="$wall" 'BEGIN {print c / w}')" \
     "$(awk -v b="$bytes" -v w="$wall" 'BEGIN {print b / 1e6 / w}')" "$rss" "$ok" "$count" "$rc"
   echo "$wall" >"$work/wall-$label"
-  rm -rf "$home"
 }
+homes_made=1
 
 echo
 echo "== fleets (wall clock, one pass each, warm page cache after the first) =="
 fleet "warm-up" >/dev/null
 fleet "local"
+CASM_BENCH_NO_RECORD=1 fleet "local, no record"
 start_node 0 2
 fleet "1 node (2 workers)" --nodes "$(cat "$work/node0.addr")"
 stop_nodes
@@ -146,9 +165,12 @@ t3=$(now)
 grep_s=$(secs "$t2" "$t3")
 [[ "$rc" == 124 ]] && grep_s=">$git_timeout"
 local_s=$(cat "$work/wall-local")
+norec_s=$(cat "$work/wall-local, no record")
 printf 'libgit2 floor (read every blob, 1 thread, summed)  %8.2f s\n' "$floor_s"
 printf 'git grep -n -E -f <%s ERE patterns> HEAD, in turn  %8s s\n' "$(wc -l <"$work/ere.txt")" "$grep_s"
 echo
+printf 'recording (log, blobs, head, syncs) = %.0f%% of the local fleet wall (%s s vs %s s without)\n' \
+  "$(awk -v a="$local_s" -v b="$norec_s" 'BEGIN {print 100 * (a - b) / a}')" "$local_s" "$norec_s"
 printf 'local fleet / libgit2 floor = %.2fx (target <= 3x)\n' "$(awk -v a="$local_s" -v b="$floor_s" 'BEGIN {print a / b}')"
 printf 'local fleet / git grep      = %sx (target <= 0.2x)\n' \
   "$(awk -v a="$local_s" -v b="${grep_s#>}" -v cut="${grep_s:0:1}" 'BEGIN {printf "%s%.3f", (cut == ">" ? "< " : ""), a / b}')"

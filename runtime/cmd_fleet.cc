@@ -30,6 +30,7 @@
 #include "actors/fleet/fleet_scheduler.h"
 #include "actors/node/clone_cache.h"
 #include "actors/node/shard_dispatcher.h"
+#include "actors/supervisor/run_log_format.h"
 #include "actors/supervisor/run_store.h"
 #include "messages/codec/json_text.h"
 #include "messages/codec/timestamp.h"
@@ -642,6 +643,22 @@ bool load_fleet(const global_options& g, const std::string& fleet_id, telemetry:
   return true;
 }
 
+// True once a run's log holds a complete record after its run.started: the
+// least `casm resume` rebuilds a run from. A run killed before that did
+// nothing (its first two records pin the config and the start).
+bool run_began(const fs::path& run_dir) {
+  std::ifstream in(supervisor::run_store::log_file(run_dir), std::ios::binary);
+  std::string line;
+  bool started = false;
+  while (std::getline(in, line) && !in.eof()) {  // a line cut by the kill has no '\n'
+    std::string_view body, hash, type, blob;
+    if (!supervisor::split_record(line, body, hash)) return false;
+    if (started) return true;
+    started = supervisor::peek_type_blob(body, type, blob) && type == "run.started";
+  }
+  return false;
+}
+
 }  // namespace
 
 int cmd_fleet_run(const global_options& g, const run_options& in) {
@@ -743,10 +760,11 @@ int cmd_fleet_resume(const global_options& g, const std::string& fleet_id) {
     if (!row.run_id.empty() && store.run_exists(row.run_id) &&
         !supervisor::run_lock::is_held(store.run_dir(row.run_id))) {
       const auto rdir = store.run_dir(row.run_id);
-      // Killed before its first record: the run never began. Its dir holds
-      // nothing but state.json; it goes, and the row runs afresh below.
+      // Killed before it recorded anything after its start: the run never
+      // began, and there is nothing to resume from. Its dir goes, and the
+      // row runs afresh below.
       std::error_code ec;
-      if (fs::file_size(supervisor::run_store::log_file(rdir), ec) == 0 || ec) {
+      if (!run_began(rdir)) {
         fs::remove_all(rdir, ec);
         row.run_id.clear();
       }

@@ -98,6 +98,8 @@ protocol::supervisor_actor spawn_run(caf::actor_system& sys, const supervisor::s
     cfg_with_seams.effect_log = log;
   if (const char* kill = std::getenv("CASM_TEST_KILL_AFTER"); kill && *kill)
     cfg_with_seams.kill_after = kill;
+  if (const char* off = std::getenv("CASM_BENCH_NO_RECORD"); off && std::string(off) == "1")
+    cfg_with_seams.record = false;
   return sys.spawn<caf::detached>(supervisor::supervisor, cfg_with_seams, agents);
 }
 

@@ -98,6 +98,7 @@ bool replayed_output(self_ptr self, const std::string& type, const json& payload
 uint64_t append(self_ptr self, std::string_view kind, std::string source, std::string target,
                 std::string type, payload_in in) {
   auto& st = self->state;
+  if (!st.cfg.record) return ++st.unrecorded;
   const std::string text = in.parsed ? in.value.dump() : std::move(in.text);
   json payload;
   if (text.size() > st.cfg.blob_threshold) {
@@ -126,6 +127,13 @@ uint64_t append(self_ptr self, std::string_view kind, std::string source, std::s
 // "Durable points").
 void checkpoint(self_ptr self) {
   auto& st = self->state;
+  if (!st.cfg.record) {
+    if (!st.finished) return;
+    st.state.reason += st.state.reason.empty() ? "" : "; ";
+    st.state.reason += "not recorded ($CASM_BENCH_NO_RECORD): no log, nothing to explain or replay";
+    run_store::write_state(st.cfg.run_dir, st.state);
+    return;
+  }
   st.log->sync();
   st.state.head_seq = st.log->last_seq();
   st.state.head_hash = st.log->last_hash();
@@ -346,8 +354,9 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
     st.kill_countdown = 1;
   // The log opens now; if it cannot, the run's start is answered with why.
   open_report report;
-  st.log = run_log_writer::open(run_store::log_file(st.cfg.run_dir), st.cfg.run_id, &report,
-                                &st.open_error);
+  if (st.cfg.record)
+    st.log = run_log_writer::open(run_store::log_file(st.cfg.run_dir), st.cfg.run_id, &report,
+                                  &st.open_error);
   // A coordinator that dies without its outcome (a bug, an exception) still
   // ends the run with a record, a state and an exit code.
   self->set_down_handler([self](caf::down_msg& msg) {
@@ -364,7 +373,7 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
     [self](run_start& start) -> caf::result<run_outcome> {
       auto& st = self->state;
       if (st.done) return caf::make_error(caf::sec::runtime_error, "the run already started");
-      if (!st.log) {
+      if (!st.log && st.cfg.record) {
         self->quit();
         return caf::make_error(caf::sec::runtime_error, st.open_error);
       }

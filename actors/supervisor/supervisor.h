@@ -63,6 +63,11 @@ struct supervisor_config {
   // of this type ("type" or "type:n"), to test crash recovery at chosen
   // points. From $CASM_TEST_KILL_AFTER.
   std::string kill_after;
+  // Bench seam: false appends, stores and syncs nothing (no log, no blobs,
+  // no head), so bench/fleet_bench.sh can measure what recording costs. A
+  // run made so cannot be explained, replayed or resumed; its state.json
+  // says so. From $CASM_BENCH_NO_RECORD; never set by a user-facing flag.
+  bool record = true;
 };
 
 struct supervisor_state {
@@ -70,6 +75,7 @@ struct supervisor_state {
   supervisor_config cfg;
   agent_set agents;
   std::unique_ptr<run_log_writer> log;
+  uint64_t unrecorded = 0;  // records counted, not written (cfg.record false)
   std::string open_error;  // why the log could not be opened, if it could not
   run_state state;
   protocol::coordinator_actor coordinator;

@@ -45,7 +45,8 @@ std::vector<std::string> fingerprints(const fs::path& home, const std::string& r
   std::vector<std::string> out;
   auto text = slurp(home / "runs" / run_id / "artifacts" / "issues.json");
   if (text.empty()) return out;
-  for (const auto& f : json::parse(text)["findings"])
+  const json doc = json::parse(text);  // named: a range-for over a temporary's member dangles
+  for (const auto& f : doc["findings"])
     out.push_back(f.value("rule_id", "") + " " + f.value("path", "") + ":" +
                   std::to_string(f.value("line", 0)) + " " + f.value("fingerprint", ""));
   std::sort(out.begin(), out.end());
@@ -137,6 +138,42 @@ TEST_F(fleet_fixture, MixedGoodAndBadReposEachGetARowAndEveryRunReplays) {
   auto exj = casm(home, {"explain", "--fleet-id", id, "--json"});
   EXPECT_EQ(exj.code, 0);
   EXPECT_EQ(json::parse(exj.out)["runs"].size(), 5u);
+}
+
+// The bench seam that measures what recording costs: the same fleet and the
+// same findings, but no log, blob or head, and a state.json that says so.
+TEST_F(fleet_fixture, TheNoRecordBenchModeKeepsTheResultsAndWritesNoLog) {
+  const fs::path dir = tmp / "repos";
+  make_repo(dir / "a", 1, true);
+  make_repo(dir / "b", 2, false);
+  auto recorded = casm(home, {"run", "--repos", dir.string(), "--parallel", "2"});
+  ASSERT_EQ(recorded.code, 0) << recorded.out << recorded.err;
+  const fs::path bare = tmp / "bare-home";
+  auto bare_run = casm(bare, {"run", "--repos", dir.string(), "--parallel", "2"},
+                       {{"CASM_BENCH_NO_RECORD", "1"}});
+  ASSERT_EQ(bare_run.code, 0) << bare_run.out << bare_run.err;
+  auto rows = [](const fs::path& h, const std::string& out) {
+    std::map<std::string, std::pair<std::string, std::vector<std::string>>> by_repo;
+    const json doc = fleet_json(h, fleet_id_of(out));
+    for (const auto& row : doc["runs"])
+      by_repo[fs::path(row["repo"].get<std::string>()).filename().string()] = {
+        row["run_id"].get<std::string>(), fingerprints(h, row["run_id"].get<std::string>())};
+    return by_repo;
+  };
+  auto a = rows(home, recorded.out);
+  auto b = rows(bare, bare_run.out);
+  ASSERT_EQ(a.size(), 2u) << recorded.out;
+  ASSERT_EQ(b.size(), 2u);
+  for (const auto& [repo, run] : b) {
+    EXPECT_EQ(run.second, a[repo].second) << repo;
+    const fs::path run_dir = bare / "runs" / run.first;
+    EXPECT_FALSE(fs::exists(run_dir / "events.jsonl")) << repo;
+    EXPECT_TRUE(fs::exists(run_dir / "artifacts" / "issues.json")) << repo;
+    auto state = json::parse(slurp(run_dir / "state.json"));
+    EXPECT_NE(state["reason"].get<std::string>().find("not recorded"), std::string::npos);
+    EXPECT_NE(casm(bare, {"verify-log", "--run-id", run.first}).code, 0);
+  }
+  EXPECT_FALSE(a.begin()->second.second.empty());  // the planted key was found
 }
 
 TEST_F(fleet_fixture, FileListWithAMissingPathAndBadFlags) {
