@@ -213,14 +213,20 @@ void flush_recorded(self_ptr self) {
 
 // Records the request, dispatches it to `agent` within the window, records
 // the reply and only then delivers it to the coordinator.
-// Requests whose agent acts outside casm: a model call (a provider bills it)
-// and a validation (it runs the template's commands). The request is durable
-// before the agent gets it and the reply as soon as it is recorded, so a
-// crash never leaves an effect the log forgot, and resume never repeats one
-// it recorded.
+// Requests whose agent acts outside casm: a model call (a provider bills it),
+// a validation (it runs the template's commands), and a fix that writes a
+// branch into the user's repository. The request is durable before the agent
+// gets it and the reply as soon as it is recorded, so a crash never leaves an
+// effect the log forgot, and resume never repeats one it recorded.
 template <class Request>
-constexpr bool external_effect =
-  std::is_same_v<Request, model_call> || std::is_same_v<Request, validate_request>;
+bool external_effect(const Request& req) {
+  if constexpr (std::is_same_v<Request, model_call> || std::is_same_v<Request, validate_request>)
+    return true;
+  else if constexpr (std::is_same_v<Request, fix_request>)
+    return req.write_branch;
+  else
+    return (void)req, false;
+}
 
 template <class Reply, class Agent, class Request>
 caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
@@ -261,7 +267,8 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
     record(self, event_kind::output, "coordinator", agent_name, event_type<Request>::value,
            payload_in::of(req));
   }
-  auto deliver = [self, rp, agent_name](Reply reply) mutable {
+  const bool external = external_effect(req);
+  auto deliver = [self, rp, agent_name, external](Reply reply) mutable {
     auto& st = self->state;
     if constexpr (std::is_same_v<Reply, review_result>) {
       // A shard whose node was lost mid-way: the re-dispatch is part of the
@@ -273,13 +280,13 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
     }
     record(self, event_kind::input, agent_name, "coordinator", event_type<Reply>::value,
            payload_in::of(reply));
-    if constexpr (external_effect<Request>) checkpoint(self);
+    if (external) checkpoint(self);
     --st.inflight;
     rp.deliver(std::move(reply));
     pump(self);
   };
-  self->state.waiting.push([self, agent, req, deliver, agent_name]() mutable {
-    if constexpr (external_effect<Request>) checkpoint(self);
+  self->state.waiting.push([self, agent, req, deliver, agent_name, external]() mutable {
+    if (external) checkpoint(self);
     if (!self->state.cfg.effect_log.empty()) {
       std::ofstream(self->state.cfg.effect_log, std::ios::app)
         << agent_name << " " << event_type<Request>::value << "\n";
