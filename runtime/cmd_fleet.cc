@@ -643,18 +643,16 @@ bool load_fleet(const global_options& g, const std::string& fleet_id, telemetry:
   return true;
 }
 
-// True once a run's log holds a complete record after its run.started: the
-// least `casm resume` rebuilds a run from. A run killed before that did
-// nothing (its first two records pin the config and the start).
+// True once a run's log holds its complete run.started record (the second;
+// the first pins the config): what `casm resume` rebuilds a run from.
 bool run_began(const fs::path& run_dir) {
   std::ifstream in(supervisor::run_store::log_file(run_dir), std::ios::binary);
   std::string line;
-  bool started = false;
-  while (std::getline(in, line) && !in.eof()) {  // a line cut by the kill has no '\n'
+  for (int i = 0; i < 2 && std::getline(in, line) && !in.eof(); ++i) {  // a torn line has no '\n'
     std::string_view body, hash, type, blob;
-    if (!supervisor::split_record(line, body, hash)) return false;
-    if (started) return true;
-    started = supervisor::peek_type_blob(body, type, blob) && type == "run.started";
+    if (supervisor::split_record(line, body, hash) &&
+        supervisor::peek_type_blob(body, type, blob) && type == "run.started")
+      return true;
   }
   return false;
 }
@@ -760,9 +758,9 @@ int cmd_fleet_resume(const global_options& g, const std::string& fleet_id) {
     if (!row.run_id.empty() && store.run_exists(row.run_id) &&
         !supervisor::run_lock::is_held(store.run_dir(row.run_id))) {
       const auto rdir = store.run_dir(row.run_id);
-      // Killed before it recorded anything after its start: the run never
-      // began, and there is nothing to resume from. Its dir goes, and the
-      // row runs afresh below.
+      // Killed before its run.started record: the run never began, and
+      // there is nothing to resume from. Its dir goes, and the row runs
+      // afresh below.
       std::error_code ec;
       if (!run_began(rdir)) {
         fs::remove_all(rdir, ec);

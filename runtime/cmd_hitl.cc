@@ -194,12 +194,9 @@ int continue_run(const global_options& g, const run_records& r, bool as_json) {
   scfg.initial_state.reason.clear();
   scfg.initial_state.failure_kind.clear();
   scfg.initial_state.pid = ::getpid();
+  scfg.resuming = true;  // killed right after its start, the feed is empty: it runs on live
   for (const auto& rec : r.records)
     if (rec.value("seq", uint64_t{0}) > 2) scfg.feed.push_back(rec);
-  if (scfg.feed.empty()) {
-    print_error("run " + r.state.run_id + " has nothing recorded after its start to resume from");
-    return ec::integrity;
-  }
   auto result = drive_run(scfg, start, run_store(resolve_home(g.home)).home());
   if (result.diverged) {
     run_store::write_state(r.dir, r.state);  // leave the run as it was

@@ -63,7 +63,7 @@ uint64_t append(self_ptr self, std::string_view kind, std::string source, std::s
 uint64_t record(self_ptr self, std::string_view kind, std::string source, std::string target,
                 std::string type, payload_in payload) {
   auto& st = self->state;
-  if (!st.cfg.feed.empty() && !st.resume_marked) {
+  if (st.cfg.resuming && !st.resume_marked) {
     st.resume_marked = true;
     append(self, event_kind::meta, "supervisor", "log", "run.resumed",
            json{{"matched_records", st.feed_next}, {"log_records_before", st.log->last_seq()}});
@@ -385,7 +385,7 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
         return caf::make_error(caf::sec::runtime_error, st.open_error);
       }
       st.done = self->make_response_promise<run_outcome>();
-      if (st.cfg.feed.empty()) {
+      if (!st.cfg.resuming) {
         record(self, event_kind::meta, "supervisor", "log", "config.pinned", st.cfg.pinned);
         record(self, event_kind::input, "cli", "coordinator", event_type<run_start>::value,
                json(start));

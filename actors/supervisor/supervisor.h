@@ -55,6 +55,7 @@ struct supervisor_config {
   // delivered from the feed without calling any agent. Where the feed ends,
   // the run goes on live. Empty for a new run.
   std::vector<nlohmann::json> feed;
+  bool resuming = false;  // a resume (its feed may be empty: killed right after the start)
   // Test seam: when set, every request actually dispatched to an agent
   // (never one answered from the log) appends "<agent> <event type>\n"
   // here, so tests can count side effects. From $CASM_TEST_EFFECT_LOG.

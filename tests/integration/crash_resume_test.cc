@@ -92,7 +92,7 @@ TEST_P(crash_fixture, KilledRunResumesToTheSameResult) {
 }
 
 INSTANTIATE_TEST_SUITE_P(CrashPoints, crash_fixture,
-                         ::testing::Values("ingest.completed", "review.requested",
+                         ::testing::Values("run.started", "ingest.completed", "review.requested",
                                            "review.completed:2", "fix.completed",
                                            "validate.requested", "report.requested"),
                          [](const auto& info) {
