@@ -252,7 +252,9 @@ std::string prepare_run(const supervisor::run_store& store, const run_plan& plan
   scfg.initial_state.created_at = start.started_at;
   scfg.initial_state.updated_at = start.started_at;
   scfg.initial_state.pid = ::getpid();
-  if (auto err = supervisor::run_store::write_state(run_dir, scfg.initial_state); !err.empty())
+  // Not synced: the run's first durable point makes it durable with the log.
+  if (auto err = supervisor::run_store::write_state(run_dir, scfg.initial_state, false);
+      !err.empty())
     return "cannot write the state of run " + run_id + ": " + err;
   return "";
 }

@@ -6,6 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -117,7 +121,9 @@ std::string write_file_unsynced(const fs::path& file, const std::string& bytes) 
   return replace_file(file, bytes, false);
 }
 
-std::string sync_filesystem(const fs::path& path) {
+namespace {
+
+std::string syncfs_of(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno_text("cannot open " + path.string() + " to sync it");
   const int rc = ::syncfs(fd);
@@ -127,6 +133,58 @@ std::string sync_filesystem(const fs::path& path) {
     errno = err;
     return errno_text("cannot sync the filesystem of " + path.string());
   }
+  return {};
+}
+
+// One per filesystem (device). `arrived` counts callers; a flush that starts
+// after caller k arrived covers k, so `covered` only grows to the arrival
+// count seen when a flush started.
+struct group_commit {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t arrived = 0;
+  uint64_t covered = 0;
+  bool flushing = false;
+  uint64_t failed_from = 0, failed_to = 0;  // callers the last failed flush covered
+  std::string failure;
+};
+
+}  // namespace
+
+std::string sync_filesystem(const fs::path& path) {
+  struct stat sb {};
+  if (::stat(path.c_str(), &sb) != 0) return errno_text("cannot stat " + path.string() + " to sync it");
+  static std::mutex groups_mu;
+  static std::map<dev_t, std::unique_ptr<group_commit>> groups;
+  group_commit* g = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(groups_mu);
+    auto& slot = groups[sb.st_dev];
+    if (!slot) slot = std::make_unique<group_commit>();
+    g = slot.get();
+  }
+  std::unique_lock<std::mutex> lock(g->mu);
+  const uint64_t mine = ++g->arrived;
+  while (g->covered < mine) {
+    if (g->flushing) {
+      g->cv.wait(lock);
+      continue;
+    }
+    g->flushing = true;
+    const uint64_t from = g->covered + 1, upto = g->arrived;
+    lock.unlock();
+    std::string err = syncfs_of(path);
+    lock.lock();
+    g->flushing = false;
+    g->covered = upto;
+    if (!err.empty()) {
+      g->failed_from = from;
+      g->failed_to = upto;
+      g->failure = err;
+    }
+    g->cv.notify_all();
+  }
+  if (g->failed_to >= mine && g->failed_from <= mine) return g->failure;
   return {};
 }
 
@@ -182,8 +240,32 @@ std::optional<run_state> run_store::read_state(const fs::path& run_dir, std::str
   }
 }
 
-std::string run_store::write_state(const fs::path& run_dir, const run_state& s) {
-  return write_file_atomic(state_file(run_dir), json(s).dump(2) + "\n");
+std::string run_store::write_state(const fs::path& run_dir, const run_state& s, bool durable) {
+  const std::string text = json(s).dump(2) + "\n";
+  return durable ? write_file_atomic(state_file(run_dir), text)
+                 : write_file_unsynced(state_file(run_dir), text);
+}
+
+std::string run_store::commit_state(const fs::path& run_dir, const run_state& s) {
+  const fs::path file = state_file(run_dir);
+  fs::path tmp = file;
+  tmp += ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_text("cannot create " + tmp.string());
+  const bool written = write_all(fd, json(s).dump(2) + "\n");
+  auto err = written ? std::string() : errno_text("cannot write " + tmp.string());
+  ::close(fd);
+  // The log, blobs and artifacts written so far, and the new state, in one
+  // flush; only then may state.json name the new head.
+  if (err.empty()) err = sync_filesystem(run_dir);
+  if (err.empty() && ::rename(tmp.c_str(), file.c_str()) != 0)
+    err = errno_text("cannot rename " + tmp.string() + " to " + file.string());
+  if (!err.empty()) {
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  fsync_dir(run_dir);
+  return {};
 }
 
 std::string run_store::put_blob(const fs::path& run_dir, const std::string& bytes) {

@@ -48,9 +48,11 @@ std::string write_file_atomic(const fs::path& file, const std::string& bytes);
 // artifacts): write them all, sync once, then record them.
 std::string write_file_unsynced(const fs::path& file, const std::string& bytes);
 
-// Makes everything written to the filesystem holding `path` durable (syncfs:
-// one flush for a batch of files instead of an fsync and a directory fsync
-// per file). Returns an empty string on success, else the error.
+// Makes everything written so far to the filesystem holding `path` durable
+// (syncfs: one flush for a batch of files instead of an fsync and a
+// directory fsync per file). Group commit: callers that arrive while a
+// flush runs share the next one, so the runs of a fleet finishing together
+// pay for one. Returns an empty string on success, else the error.
 std::string sync_filesystem(const fs::path& path);
 
 // Reads a whole file; nullopt if it cannot be read.
@@ -77,7 +79,14 @@ public:
   std::vector<std::string> list_runs() const;
 
   static std::optional<run_state> read_state(const fs::path& run_dir, std::string* error);
-  static std::string write_state(const fs::path& run_dir, const run_state& s);
+  // Replaces state.json: temp file, fsync, rename, fsync dir. `durable`
+  // false skips the syncs (a new run's first state: nothing it names needs
+  // to survive a power cut until the run's first durable point).
+  static std::string write_state(const fs::path& run_dir, const run_state& s, bool durable = true);
+  // A durable point: everything written to the run so far (log, blobs,
+  // artifacts) and then the new state.json are durable when it returns. One
+  // group-committed sync_filesystem() plus a directory fsync for the rename.
+  static std::string commit_state(const fs::path& run_dir, const run_state& s);
 
   // Stores `bytes` as blobs/<sha256> (content-addressed; idempotent).
   // Returns the digest, or throws std::system_error.

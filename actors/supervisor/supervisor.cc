@@ -134,11 +134,12 @@ void checkpoint(self_ptr self) {
     run_store::write_state(st.cfg.run_dir, st.state);
     return;
   }
-  st.log->sync();
   st.state.head_seq = st.log->last_seq();
   st.state.head_hash = st.log->last_hash();
   st.state.updated_at = codec::format_timestamp(codec::wall_clock_ms());
-  if (auto err = run_store::write_state(st.cfg.run_dir, st.state); !err.empty())
+  // One group-committed flush makes the log (and its blobs) durable, then
+  // state.json names the new head.
+  if (auto err = run_store::commit_state(st.cfg.run_dir, st.state); !err.empty())
     spdlog::error("run {}: {}", st.cfg.run_id, err);
 }
 
