@@ -477,6 +477,12 @@ TEST_F(work_fixture, SigkilledNodeWithFixesInFlightLosesNothing) {
     for (const auto& p : payloads(home, run, "task.redispatched")) {
       if (!p.contains("task")) continue;
       ++work_redispatched;
+      auto ex = casm(home, {"explain", "--run-id", run});
+      EXPECT_NE(ex.out.find("re-dispatched tasks (a node was lost)\n"), std::string::npos) << ex.out;
+      EXPECT_NE(ex.out.find("\n  " + std::string(p["task"] == "fix" ? "fix" : "validation") + " (call " +
+                            p["call_id"].get<std::string>() + "): node " + a + " lost"),
+                std::string::npos)
+        << ex.out;
       EXPECT_NE(p["redispatches"][0].get<std::string>().find("node " + a + " lost"), std::string::npos) << p;
       EXPECT_NE(p["node"], a) << "it finally ran elsewhere";
     }
@@ -550,6 +556,26 @@ TEST_F(work_fixture, ACloneOnlyNodeFixesAndValidatesFromItsCloneCache) {
   EXPECT_EQ(fleet_json(home, id)["totals"]["redispatched"], 0);
   EXPECT_NE(nodes[0]->err().find("validation "), std::string::npos);
   EXPECT_NE(nodes[0]->err().find("cached file://"), std::string::npos) << nodes[0]->err();
+
+  // Repositories given by path have no URL: the --clone-only node declines
+  // every shard, fix and validation, and the origin runs each, recorded as
+  // a re-dispatch; the results are still a local fleet's.
+  const auto local_paths = local_fleet(tmp / "home-local");
+  auto by_path = casm(home, {"run", "--repos", repos.string(), "--parallel", "2", "--nodes", node});
+  ASSERT_EQ(by_path.code, 0) << by_path.err;
+  const std::string pid = fleet_id_of(by_path.out);
+  EXPECT_EQ(work_by_repo(home, pid), work_by_repo(tmp / "home-local", local_paths));
+  const auto pwhere = work_nodes(home, pid);
+  EXPECT_EQ(pwhere.size(), 12u);
+  EXPECT_EQ(pwhere.count("origin"), 12u);
+  const json pdoc = fleet_json(home, pid);
+  for (const auto& row : pdoc["runs"]) {
+    size_t declined = 0;
+    for (const auto& p : payloads(home, row["run_id"], "task.redispatched"))
+      if (p.contains("task"))
+        declined += p["redispatches"][0].get<std::string>().find("could not take") != std::string::npos;
+    EXPECT_EQ(declined, 2u) << "the fix and the validation, each recorded";
+  }
 }
 
 }  // namespace
