@@ -34,13 +34,6 @@ std::string patch_header(const std::string& path, const git_oid& old_id, const g
 }  // namespace
 
 fix_result apply_fixes(const fix_request& req, const std::filesystem::path& artifacts_dir) {
-  return compute_fixes(req, [&](const std::string& patch_text) {
-    return supervisor::write_file_atomic(artifacts_dir / "patch.diff", patch_text);
-  });
-}
-
-fix_result compute_fixes(const fix_request& req,
-                         const std::function<std::string(const std::string&)>& write_patch) {
   fix_result r;
   r.call_id = req.call_id;
   auto fail = [&](std::string why) {
@@ -114,7 +107,8 @@ fix_result compute_fixes(const fix_request& req,
                  " context line(s) holding secret findings are masked below, so this file "
                  "may not apply as is;\n# --write-branch carries the real change.\n" +
                  patch_text;
-  if (auto err = write_patch(patch_text); !err.empty())
+  if (auto err = supervisor::write_file_atomic(artifacts_dir / "patch.diff", patch_text);
+      !err.empty())
     return fail("cannot write patch.diff: " + err);
   r.patch_sha256 = codec::sha256_hex(patch_text);
   r.patch_bytes = patch_text.size();

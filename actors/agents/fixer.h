@@ -10,8 +10,6 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
-#include <string>
 
 #include "messages/protocol/interfaces.h"
 
@@ -22,11 +20,5 @@ protocol::fixer_actor::behavior_type fixer_agent(protocol::fixer_actor::pointer 
 
 messages::fix_result apply_fixes(const messages::fix_request& req,
                                  const std::filesystem::path& artifacts_dir);
-
-// The same fix, with patch.diff's text handed to `write_patch` (which
-// returns "" or why it could not keep it): a node computes the patch and
-// sends the text to the origin, which writes artifacts/patch.diff.
-messages::fix_result compute_fixes(const messages::fix_request& req,
-                                   const std::function<std::string(const std::string&)>& write_patch);
 
 }  // namespace casm::agents

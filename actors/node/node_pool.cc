@@ -1,6 +1,10 @@
 #include "actors/node/node_pool.h"
 
+#include <stdlib.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -11,6 +15,7 @@
 #include "actors/agents/reviewer.h"
 #include "actors/agents/validator.h"
 #include "actors/node/clone_cache.h"
+#include "actors/supervisor/run_store.h"
 
 namespace casm::node {
 
@@ -93,10 +98,27 @@ protocol::node_worker_actor::behavior_type node_worker(protocol::node_worker_act
       spdlog::info("node {}: fix {} of {} ({} files, {})", cfg.name, req.call_id, req.repo_path,
                    req.files.size(), where);
       test_delay(cfg);
-      reply.result = agents::compute_fixes(req, [&](const std::string& text) {
-        reply.patch = text;
-        return std::string();
-      });
+      // The fixer writes patch.diff into a scratch dir of this node's; its
+      // text goes back to the origin, which keeps it in the run's artifacts.
+      std::string tmpl = (std::filesystem::temp_directory_path() / "casm-fix-XXXXXX").string();
+      if (!::mkdtemp(tmpl.data())) {
+        reply.declined = "cannot make a scratch dir for the patch: " + std::string(std::strerror(errno));
+        return reply;
+      }
+      const std::filesystem::path scratch(tmpl);
+      reply.result = agents::apply_fixes(req, scratch);
+      if (reply.result.ok) {
+        auto text = supervisor::read_file(scratch / "patch.diff");
+        if (text) {
+          reply.patch = std::move(*text);
+        } else {
+          reply.result.ok = false;
+          reply.result.failure_kind = "patch_apply";
+          reply.result.error = "cannot read back the patch this node wrote";
+        }
+      }
+      std::error_code rm;
+      std::filesystem::remove_all(scratch, rm);
       return reply;
     },
     [=](messages::node_validate_task& task) {
