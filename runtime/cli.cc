@@ -52,9 +52,8 @@ int run_cli(int argc, char** argv) {
                                          "Fleet: stop admitting runs once the fleet spent this much")
     ->needs(repos_opt);
   auto* nodes_opt = run_cmd->add_option("--nodes", run.nodes,
-                      "Fleet: farm scan shards to these casm nodes (host:port,host:port)")
-    ->delimiter(',')
-    ->needs(repos_opt);
+                      "Farm scan shards, fixes and validations to these casm nodes (host:port,host:port)")
+    ->delimiter(',');
   run_cmd->add_option("--tls-cert", run.tls_cert, "With --nodes: this origin's certificate (PEM)")
     ->needs(nodes_opt);
   run_cmd->add_option("--tls-key", run.tls_key, "With --nodes: its private key (PEM)")->needs(nodes_opt);
@@ -201,7 +200,7 @@ int run_cli(int argc, char** argv) {
   cost_cmd->get_option("--run-id")->excludes("--last-run");
   node_options node;
   auto* node_cmd = app.add_subcommand(
-    "node", "Serve scan shards to origins (casm run --nodes) over CAF's middleman");
+    "node", "Serve scan shards, fixes and validations to origins (casm run --nodes) over CAF's middleman");
   node_cmd->add_option("--listen", node.listen, "HOST:PORT (port 0: any free port)")->capture_default_str();
   node_cmd->add_option("--tls-cert", node.tls_cert, "Certificate (PEM): with --tls-key and --tls-ca, mutual TLS");
   node_cmd->add_option("--tls-key", node.tls_key, "Private key (PEM)");

@@ -39,6 +39,7 @@
 #include "runtime/actor_boot.h"
 #include "runtime/commands.h"
 #include "runtime/home.h"
+#include "runtime/node_connect.h"
 #include "runtime/run_driver.h"
 #include "runtime/run_prepare.h"
 #include "policy/scanner.h"
@@ -346,7 +347,7 @@ struct fleet_system {
 // Boots the system; with nodes, connects to each (remote_actor blocks: this
 // is the main thread) and checks its protocol. "" or the reason to refuse.
 std::string boot_fleet(fleet_system& fs_, const std::vector<std::string>& nodes,
-                       const run_options& opt, uint32_t local_workers) {
+                       const run_options& opt, uint32_t local_workers, const fs::path& home) {
   net_options net;
   net.enabled = !nodes.empty();
   net.tls_cert = opt.tls_cert;
@@ -355,50 +356,11 @@ std::string boot_fleet(fleet_system& fs_, const std::vector<std::string>& nodes,
   fs_.cfg = std::make_unique<casm_config>(net);
   fs_.sys = std::make_unique<caf::actor_system>(*fs_.cfg);
   if (nodes.empty()) return "";
-  auto& sys = *fs_.sys;
-  node::dispatcher_config dc;
-  dc.local_workers = local_workers;
-  caf::scoped_actor self{sys};
-  for (const auto& spec : nodes) {
-    std::string host;
-    uint16_t port = 0;
-    if (!parse_host_port(spec, host, port) || port == 0)
-      return "--nodes entry '" + spec + "' is not HOST:PORT";
-    caf::expected<protocol::node_pool_actor> pool =
-      net.tls() ? caf::openssl::remote_actor<protocol::node_pool_actor>(sys, host, port)
-                : sys.middleman().remote_actor<protocol::node_pool_actor>(host, port);
-    if (!pool) {
-      if (pool.error() == caf::sec::unexpected_actor_messaging_interface)
-        return "node " + spec + " publishes another agent-pool interface: it runs a casm of another "
-               "node protocol (this casm " CASM_VERSION " speaks protocol " +
-               std::to_string(messages::node_protocol_version) + "); run the same casm on both";
-      std::string hint;
-      if (pool.error() == caf::sec::disconnect_during_handshake)
-        hint = net.tls() ? " (the node refused this origin's certificate, or speaks plain TCP)"
-                         : " (the node may require mutual TLS: give --tls-cert, --tls-key and --tls-ca)";
-      return "cannot reach node " + spec + ": " + sys.render(pool.error()) + hint;
-    }
-    messages::node_hello hello;
-    hello.protocol = messages::node_protocol_version;
-    hello.casm_version = CASM_VERSION;
-    char hn[256] = {0};
-    ::gethostname(hn, sizeof hn - 1);
-    hello.origin = std::string(hn) + ":" + std::to_string(::getpid());
-    std::string problem;
-    self->request(*pool, std::chrono::seconds(10), hello)
-      .receive(
-        [&](messages::node_welcome& w) {
-          if (w.protocol != messages::node_protocol_version)
-            problem = "node " + spec + " speaks casm node protocol " + std::to_string(w.protocol) +
-                      " (casm " + w.casm_version + "), this casm " CASM_VERSION " speaks protocol " +
-                      std::to_string(messages::node_protocol_version) + "; run the same casm on both";
-        },
-        [&](caf::error& e) { problem = "node " + spec + " did not answer the handshake: " + sys.render(e); });
-    if (!problem.empty()) return problem;
-    dc.nodes.push_back({spec, *pool});
-    fs_.nodes.push_back(spec);
-  }
-  fs_.dispatcher = sys.spawn(node::shard_dispatcher, std::move(dc));
+  node_link link;
+  if (auto err = connect_nodes(*fs_.sys, nodes, net.tls(), local_workers, home, link); !err.empty())
+    return err;
+  fs_.dispatcher = link.dispatcher;
+  fs_.nodes = link.nodes;
   return "";
 }
 
@@ -443,8 +405,6 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
 
   auto& sys = *fsys.sys;
   caf::scoped_actor self{sys};
-  std::vector<protocol::reviewer_actor> shared_reviewers;
-  if (fsys.dispatcher) shared_reviewers.push_back(fsys.dispatcher);
   const std::string where = fsys.nodes.empty() ? std::string("local") : [&] {
     std::string s;
     for (const auto& n : fsys.nodes) s += (s.empty() ? "" : ",") + n;
@@ -505,7 +465,7 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
     row.node = where;
     out.start = lr.run.start;
     spawn_options so;
-    so.reviewers = shared_reviewers.empty() ? nullptr : &shared_reviewers;
+    so.dispatcher = fsys.dispatcher;  // --nodes: shards, fixes and validations go to nodes
     so.accountant = accountant;  // opens the run's budget in the fleet's core
     out.supervisor = spawn_run(sys, lr.run.scfg, lr.run.start, store.home(), so);
     live.emplace(i, std::move(lr));
@@ -693,7 +653,8 @@ int cmd_fleet_run(const global_options& g, const run_options& in) {
   tls.tls_ca = opt.tls_ca;
   if (!check_tls_files(tls, "casm run --nodes")) return ec::bad_input;
   fleet_system fsys;
-  if (auto err = boot_fleet(fsys, opt.nodes, opt, static_cast<uint32_t>(opt.reviewers)); !err.empty()) {
+  if (auto err = boot_fleet(fsys, opt.nodes, opt, static_cast<uint32_t>(opt.reviewers),
+                            resolve_home(g.home)); !err.empty()) {
     print_error(err);
     return ec::bad_input;
   }
@@ -815,7 +776,8 @@ int cmd_fleet_resume(const global_options& g, const std::string& fleet_id) {
   run_plan plan;
   if (!plan_run(opt, plan)) return ec::bad_input;
   fleet_system fsys;
-  if (auto err = boot_fleet(fsys, doc.nodes, opt, static_cast<uint32_t>(std::max(1, opt.reviewers)));
+  if (auto err = boot_fleet(fsys, doc.nodes, opt, static_cast<uint32_t>(std::max(1, opt.reviewers)),
+                            resolve_home(g.home));
       !err.empty()) {
     print_error(err + " (the fleet was started with --nodes; start them again to resume)");
     return ec::bad_input;

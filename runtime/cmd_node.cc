@@ -92,6 +92,7 @@ int cmd_node(const global_options& g, const node_options& o) {
   pc.clone_cache = o.clone_cache.empty() ? resolve_home(g.home) / "cache" / "clones"
                                          : std::filesystem::absolute(o.clone_cache);
   pc.clone_only = o.clone_only;
+  pc.casm_home = resolve_home(g.home);
   auto pool = sys.spawn(node::node_pool, pc);
   // publish blocks (it binds): the main thread may.
   caf::expected<uint16_t> bound =

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -28,6 +29,7 @@
 #include "runtime/actor_boot.h"
 #include "runtime/commands.h"
 #include "runtime/home.h"
+#include "runtime/node_connect.h"
 #include "runtime/run_driver.h"
 #include "runtime/routing_config.h"
 #include "runtime/run_prepare.h"
@@ -161,6 +163,21 @@ bool write_baseline(const supervisor::fs::path& run_dir, const run_options& opt,
   return true;
 }
 
+// The actor system of `casm run --repo --nodes`: the middleman, the
+// connections to the nodes and the dispatcher, shut down in that order.
+struct node_system {
+  std::unique_ptr<casm_config> cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  node_link link;
+  void shutdown() {
+    if (link.dispatcher) caf::anon_send_exit(link.dispatcher, caf::exit_reason::user_shutdown);
+    link.dispatcher = nullptr;
+    sys.reset();  // waits for every actor
+    cfg.reset();
+  }
+  ~node_system() { shutdown(); }
+};
+
 }  // namespace
 
 std::string new_ulid(int64_t now_ms) {
@@ -265,6 +282,26 @@ int cmd_run(const global_options& g, const run_options& opt) {
   if (!plan_run(opt, plan)) return ec::bad_input;
 
   supervisor::run_store store(resolve_home(g.home));
+  // --nodes: the middleman is booted and every node reached (and its
+  // protocol checked) before the run exists, so a node that cannot be
+  // reached refuses the run with exit 2 and nothing is created.
+  node_system nodes;
+  if (!opt.nodes.empty()) {
+    net_options net;
+    net.enabled = true;
+    net.tls_cert = opt.tls_cert;
+    net.tls_key = opt.tls_key;
+    net.tls_ca = opt.tls_ca;
+    if (!check_tls_files(net, "casm run --nodes")) return ec::bad_input;
+    nodes.cfg = std::make_unique<casm_config>(net);
+    nodes.sys = std::make_unique<caf::actor_system>(*nodes.cfg);
+    if (auto err = connect_nodes(*nodes.sys, opt.nodes, net.tls(), plan.audit.reviewers, store.home(),
+                                 nodes.link);
+        !err.empty()) {
+      print_error(err);
+      return ec::bad_input;
+    }
+  }
   prepared_run run;
   if (auto err = prepare_run(store, plan, opt, opt.repo, run); !err.empty()) {
     print_error(err);
@@ -273,7 +310,16 @@ int cmd_run(const global_options& g, const run_options& opt) {
   // Loaded from the on-disk pack cache when it fits (install_scanner_cache).
   if (run.start.audit.enabled) policy::scanner::builtin();
 
-  messages::run_outcome outcome = drive_run(run.scfg, run.start, store.home()).outcome;
+  messages::run_outcome outcome;
+  if (nodes.sys) {
+    spawn_options so;
+    so.dispatcher = nodes.link.dispatcher;
+    auto result = drive_run_in(*nodes.sys, run.scfg, run.start, store.home(), so);
+    nodes.shutdown();  // the supervisor has left the run dir
+    outcome = result.failure.empty() ? result.outcome : supervisor_failed(run.scfg, result.failure).outcome;
+  } else {
+    outcome = drive_run(run.scfg, run.start, store.home()).outcome;
+  }
   if (outcome.exit_code != ec::ok && !outcome.reason.empty())
     print_error(codec::display_text(outcome.reason));
   if (!opt.write_baseline.empty() && run.start.audit.enabled &&

@@ -37,7 +37,8 @@ struct run_options {
   int parallel = 0;            // 0: one per core
   double fleet_budget_usd = -1;
   bool fleet_budget_usd_set = false;
-  // Distributed: scan shards go to these `casm node` pools (host:port).
+  // Distributed: scan shards, fixes and validations go to these `casm
+  // node` pools (host:port), for a fleet or one run.
   std::vector<std::string> nodes;
   std::string tls_cert, tls_key, tls_ca;  // the origin's client certificate
 };

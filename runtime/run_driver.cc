@@ -14,6 +14,7 @@
 #include "actors/agents/reviewer.h"
 #include "actors/agents/validator.h"
 #include "actors/connectors/connector_actor.h"
+#include "actors/node/fix_relay.h"
 #include "actors/routing/router_actor.h"
 #include "messages/data/vocabulary.h"
 #include "runtime/actor_boot.h"
@@ -65,15 +66,21 @@ protocol::supervisor_actor spawn_run(caf::actor_system& sys, const supervisor::s
   agents.ingest = sys.spawn<caf::detached>(agents::ingest_agent);
   agents.reporter = sys.spawn<caf::detached>(agents::reporter_agent, artifacts);
   if (start.audit.enabled) {
-    if (opts.reviewers && !opts.reviewers->empty()) {
-      agents.reviewers = *opts.reviewers;  // shared: the shard dispatcher of --nodes
+    if (opts.dispatcher) {
+      // Shared: the dispatcher of --nodes farms shards, fixes and
+      // validations out; the run's fix relay writes its patch.diff.
+      agents.reviewers.push_back(opts.dispatcher);
       agents.shared_reviewers = true;
+      agents.validator = opts.dispatcher;
+      agents.shared_validator = true;
+      agents.fixer = sys.spawn<caf::detached>(node::fix_relay, protocol::fix_farm_actor{opts.dispatcher},
+                                              artifacts);
     } else {
       for (uint32_t i = 0; i < start.audit.reviewers; ++i)
         agents.reviewers.push_back(sys.spawn<caf::detached>(agents::reviewer_agent));
+      agents.fixer = sys.spawn<caf::detached>(agents::fixer_agent, artifacts);
+      agents.validator = sys.spawn<caf::detached>(agents::validator_agent, home);
     }
-    agents.fixer = sys.spawn<caf::detached>(agents::fixer_agent, artifacts);
-    agents.validator = sys.spawn<caf::detached>(agents::validator_agent, home);
     agents::gate_config gate;
     std::vector<codec::config_error> errors;
     if (policy::parse_ruleset(start.audit.ruleset_id, start.audit.ruleset_text, gate.rules, errors)) {
@@ -129,6 +136,24 @@ drive_result supervisor_failed(const supervisor::supervisor_config& scfg, std::s
   return result;
 }
 
+drive_result drive_run_in(caf::actor_system& sys, const supervisor::supervisor_config& scfg,
+                          const messages::run_start& start, const std::filesystem::path& home,
+                          const spawn_options& opts) {
+  auto sup = spawn_run(sys, scfg, start, home, opts);
+  caf::scoped_actor self{sys};
+  drive_result result;
+  bool ok = false;
+  self->request(sup, caf::infinite, start)
+    .receive(
+      [&](messages::run_outcome& o) {
+        result.outcome = std::move(o);
+        ok = true;
+      },
+      [&](caf::error& err) { result.failure = sys.render(err); });
+  if (!ok && result.failure.empty()) result.failure = "the supervisor did not answer";
+  return result;
+}
+
 drive_result drive_run(const supervisor::supervisor_config& scfg, const messages::run_start& start,
                        const std::filesystem::path& home, const drive_options& opts) {
   std::string failure;
@@ -137,18 +162,9 @@ drive_result drive_run(const supervisor::supervisor_config& scfg, const messages
     caf::actor_system sys{cfg};
     spawn_options so;
     so.accountant = opts.accountant;
-    auto sup = spawn_run(sys, scfg, start, home, so);
-    caf::scoped_actor self{sys};
-    drive_result result;
-    bool ok = false;
-    self->request(sup, caf::infinite, start)
-      .receive(
-        [&](messages::run_outcome& o) {
-          result.outcome = std::move(o);
-          ok = true;
-        },
-        [&](caf::error& err) { failure = sys.render(err); });
-    if (ok) return result;
+    auto result = drive_run_in(sys, scfg, start, home, so);
+    if (result.failure.empty()) return result;
+    failure = result.failure;
   }
   return supervisor_failed(scfg, failure);
 }

@@ -11,6 +11,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/node/shard_dispatcher.h"
 #include "actors/routing/accountant.h"
 #include "actors/supervisor/supervisor.h"
 #include "messages/data/workflow.h"
@@ -39,9 +40,10 @@ drive_result drive_run(const supervisor::supervisor_config& scfg, const messages
                        const std::filesystem::path& home, const drive_options& opts = {});
 
 struct spawn_options {
-  // Replaces the run's own reviewer agents (the shard dispatcher of
-  // distributed mode); the run then stops none of them.
-  const std::vector<protocol::reviewer_actor>* reviewers = nullptr;
+  // Distributed mode (--nodes): the origin's dispatcher replaces the run's
+  // reviewers and validator, and a fix relay over it its fixer; the run
+  // then stops neither the dispatcher nor anything it started.
+  node::dispatcher_actor dispatcher;
   // As drive_options::accountant; the run's budget is opened in it here.
   std::shared_ptr<routing::accountant_core> accountant;
 };
@@ -52,6 +54,14 @@ protocol::supervisor_actor spawn_run(caf::actor_system& sys, const supervisor::s
                                      const messages::run_start& start,
                                      const std::filesystem::path& home,
                                      const spawn_options& opts = {});
+
+// Drives one run to the end in a system booted by the caller (casm run
+// --repo --nodes boots the middleman and connects to the nodes first).
+// On a supervisor failure only `failure` is set: call supervisor_failed()
+// once the system is down (the supervisor has then left the run dir).
+drive_result drive_run_in(caf::actor_system& sys, const supervisor::supervisor_config& scfg,
+                          const messages::run_start& start, const std::filesystem::path& home,
+                          const spawn_options& opts);
 
 // What to report when the supervisor answered with an error instead of an
 // outcome (written to state.json unless a resume diverged).

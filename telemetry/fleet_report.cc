@@ -192,7 +192,7 @@ std::string render_fleet_md(const fleet_doc& d) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.1f s wall, %.1f s of runs", d.wall_s, t.run_s);
   o << "- time: " << buf << "\n";
-  if (t.redispatched) o << "- shard tasks re-dispatched after a node loss: " << t.redispatched << "\n";
+  if (t.redispatched) o << "- tasks (shards, fixes, validations) re-dispatched after a node loss: " << t.redispatched << "\n";
   if (!d.ignored.empty()) {
     o << "- ignored (not a repository):";
     for (const auto& s : d.ignored) o << " `" << cell(s) << "`";

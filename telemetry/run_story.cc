@@ -401,11 +401,16 @@ std::string run_story::to_text() const {
   }
   for (const auto& a : alerts_) o << "  SECURITY ALERT at " << a.value("stage", "") << ": " << a.value("summary", "") << "\n";
   if (!redispatches_.empty()) {
-    o << "\nre-dispatched shards (a node was lost)\n";
-    for (const auto& r : redispatches_)
+    o << "\nre-dispatched tasks (a node was lost)\n";
+    for (const auto& r : redispatches_) {
+      // A shard names its number; a fix or a validation its kind.
+      const std::string task = r.value("task", "");
+      const std::string what = task.empty() ? "shard " + std::to_string(r.value("shard", 0))
+                               : task == "validate" ? std::string("validation") : task;
       for (const auto& line : r.value("redispatches", json::array()))
-        o << "  shard " << r.value("shard", 0) << " (call " << r.value("call_id", "") << "): "
-          << line.get<std::string>() << "\n";
+        o << "  " << what << " (call " << r.value("call_id", "") << "): " << line.get<std::string>()
+          << "\n";
+    }
   }
   o << "\nrouting choices\n";
   if (decisions_.empty()) o << "  (none recorded: no routed model task)\n";

@@ -60,6 +60,11 @@ bool patched_overrides(const validate_request& req, tree_overrides& out, std::st
 }  // namespace
 
 validate_result run_validation(const validate_request& req, const std::filesystem::path& casm_home) {
+  return run_validation(req, std::vector<std::filesystem::path>{casm_home});
+}
+
+validate_result run_validation(const validate_request& req,
+                               const std::vector<std::filesystem::path>& hidden_paths) {
   validate_result r;
   r.call_id = req.call_id;
   auto set_failure = [&](const std::string& kind) {
@@ -99,7 +104,7 @@ validate_result run_validation(const validate_request& req, const std::filesyste
     spec.allow_network = req.allow_network;
     spec.mode = req.sandbox_mode;
     spec.timeout_seconds = static_cast<int>(req.timeout_seconds);
-    spec.hidden_paths = {casm_home};
+    spec.hidden_paths = hidden_paths;
     auto outcome = run_validation_command(spec);
     if (outcome.status != "passed") {
       all_passed = false;

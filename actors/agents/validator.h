@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <vector>
 
 #include "messages/protocol/interfaces.h"
 
@@ -16,5 +17,9 @@ validator_agent(protocol::validator_actor::pointer self, std::filesystem::path c
 
 messages::validate_result run_validation(const messages::validate_request& req,
                                          const std::filesystem::path& casm_home);
+// The same, hiding each of `hidden_paths` from the commands (a node hides
+// its home and its clone cache).
+messages::validate_result run_validation(const messages::validate_request& req,
+                                         const std::vector<std::filesystem::path>& hidden_paths);
 
 }  // namespace casm::agents

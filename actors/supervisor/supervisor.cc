@@ -190,7 +190,7 @@ void stop_agents(self_ptr self) {
   stop(st.agents.ingest);
   stop(st.agents.reporter);
   stop(st.agents.fixer);
-  stop(st.agents.validator);
+  if (!st.agents.shared_validator) stop(st.agents.validator);
   stop(st.agents.gate);
   if (!st.agents.shared_reviewers)
     for (const auto& r : st.agents.reviewers) stop(r);
@@ -271,13 +271,26 @@ caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
   const bool external = external_effect(req);
   auto deliver = [self, rp, agent_name, external](Reply reply) mutable {
     auto& st = self->state;
-    if constexpr (std::is_same_v<Reply, review_result>) {
-      // A shard whose node was lost mid-way: the re-dispatch is part of the
-      // run's record, before the reply it led to.
-      if (!reply.redispatches.empty())
-        record(self, event_kind::meta, "supervisor", "log", "task.redispatched",
-               json{{"call_id", reply.call_id}, {"shard", reply.shard}, {"node", reply.node},
-                    {"redispatches", reply.redispatches}});
+    if constexpr (std::is_same_v<Reply, review_result> || std::is_same_v<Reply, fix_result> ||
+                  std::is_same_v<Reply, validate_result>) {
+      // A task whose node was lost mid-way (a shard, a fix, a validation):
+      // the re-dispatch is part of the run's record, before the reply it
+      // led to.
+      json p{{"call_id", reply.call_id}};
+      std::vector<std::string> notes;
+      if constexpr (std::is_same_v<Reply, review_result>) {
+        notes = reply.redispatches;
+        p["node"] = reply.node;
+        p["shard"] = reply.shard;
+      } else {
+        notes = reply.redispatches.value_or(std::vector<std::string>{});
+        p["node"] = reply.node.value_or("");
+        p["task"] = std::is_same_v<Reply, fix_result> ? "fix" : "validate";
+      }
+      if (!notes.empty()) {
+        p["redispatches"] = notes;
+        record(self, event_kind::meta, "supervisor", "log", "task.redispatched", p);
+      }
     }
     record(self, event_kind::input, agent_name, "coordinator", event_type<Reply>::value,
            payload_in::of(reply));

@@ -37,6 +37,7 @@ struct agent_set {
   bool shared_reviewers = false;  // not this run's to stop (the --nodes shard dispatcher)
   protocol::fixer_actor fixer;
   protocol::validator_actor validator;
+  bool shared_validator = false;  // not this run's to stop (the --nodes dispatcher)
   protocol::gate_actor gate;
   protocol::router_actor router;                   // routes and settles model tasks
   std::vector<protocol::connector_actor> connectors;  // model calls, round robin

@@ -333,6 +333,12 @@ std::vector<output> workflow_engine::on_reply(const fix_result& r) {
   std::vector<output> out;
   if (!at("apply")) return out;
   fix_ = r;
+  // Where the patch was made (a node, or here) is the log's to say
+  // (fix.completed, task.redispatched); the report is the same wherever it
+  // ran, and as it was before distributed fixes (so runs recorded before
+  // them still replay).
+  fix_.node.reset();
+  fix_.redispatches.reset();
   if (!r.ok) {
     fail_stage(out, r.failure_kind.empty() ? "patch_apply" : r.failure_kind, r.error,
                ec::runtime_failure);
@@ -351,6 +357,8 @@ std::vector<output> workflow_engine::on_reply(const validate_result& r) {
   std::vector<output> out;
   if (!at("validate")) return out;
   validation_ = r;
+  validation_.node.reset();  // as fix_ above
+  validation_.redispatches.reset();
   std::string summary;
   for (const auto& c : r.commands)
     summary += (summary.empty() ? "" : ", ") + c.command + ": " + c.status;

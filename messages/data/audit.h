@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -153,6 +154,12 @@ struct fix_result {
   std::string new_tree;
   std::string new_commit;
   std::string branch;  // set when --write-branch wrote it
+  // Distributed mode, as review_result: where the fix ran (a node's
+  // host:port, "origin" after a fallback) and its re-dispatches. Absent
+  // (no key) in-process, so a local run records what it always did. Set on
+  // the origin only: not part of the CAF form (inspect.h).
+  std::optional<std::string> node;
+  std::optional<std::vector<std::string>> redispatches;
 };
 
 struct command_report {
@@ -189,6 +196,9 @@ struct validate_result {
   std::string error;
   bool worktree_created = false;
   std::vector<command_report> commands;
+  // As fix_result: where the validation ran and its re-dispatches.
+  std::optional<std::string> node;
+  std::optional<std::vector<std::string>> redispatches;
 };
 
 // A model call or its simulated stand-in. The offline provider's figures are
@@ -242,12 +252,13 @@ CASM_JSON(fix_file, path, oid, mode, strip_lines, add_final_newline, secret_line
 CASM_JSON(suggestion, path, rule_id, line, reason)
 CASM_JSON(fix_request, call_id, run_id, repo_path, head_commit, files, write_branch, branch)
 CASM_JSON(fix_result, call_id, ok, failure_kind, error, files_changed, lines_changed,
-          masked_lines, patch_sha256, patch_bytes, new_tree, new_commit, branch)
+          masked_lines, patch_sha256, patch_bytes, new_tree, new_commit, branch, node, redispatches)
 CASM_JSON(command_report, command, status, exit_code, duration_s, sandboxed, network, output,
           truncated, reason, failure_kind)
 CASM_JSON(validate_request, call_id, run_id, repo_path, head_commit, files, commands,
           allow_commands, allow_network, sandbox_mode, timeout_seconds)
-CASM_JSON(validate_result, call_id, ok, status, failure_kind, error, worktree_created, commands)
+CASM_JSON(validate_result, call_id, ok, status, failure_kind, error, worktree_created, commands,
+          node, redispatches)
 CASM_JSON(model_usage, task_id, task_type, provider, model, input_tokens, output_tokens, cost_usd,
           truth)
 CASM_JSON(audit_report, scope, findings, suggestions, fix_attempted, fix, validation_attempted,

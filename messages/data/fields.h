@@ -57,6 +57,16 @@ inline void json_get(const nlohmann::json& j, const char* key, severity& v) {
   if (auto it = j.find(key); it != j.end() && it->is_string())
     v = parse_severity(it->get<std::string>()).value_or(severity::info);
 }
+// An absent optional is an absent key.
+template <class T>
+void json_put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
+  if (v) j[key] = *v;
+}
+template <class T>
+void json_get(const nlohmann::json& j, const char* key, std::optional<T>& v) {
+  v.reset();
+  if (auto it = j.find(key); it != j.end() && !it->is_null()) v = it->get<T>();
+}
 template <class T>
 void json_get(const nlohmann::json& j, const char* key, T& v) {
   if (auto it = j.find(key); it != j.end() && !it->is_null()) it->get_to(v);

@@ -26,7 +26,7 @@ struct fleet_row {
   int exit_code = 0;
   std::string error;
   std::string node;                 // where its scan shards ran ("local" or host:port list)
-  uint64_t redispatched = 0;        // shard tasks re-dispatched after a node loss
+  uint64_t redispatched = 0;        // tasks (shards, fixes, validations) re-dispatched after a node loss
 };
 
 // The scheduler tells the CLI what happened, one message per event.

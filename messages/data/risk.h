@@ -304,17 +304,6 @@ CASM_RISK_ENUM_JSON(decision_action, parse_decision_action)
 CASM_RISK_ENUM_JSON(decision_status, parse_decision_status)
 #undef CASM_RISK_ENUM_JSON
 
-// An absent optional is an absent key.
-template <class T>
-void json_put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
-  if (v) j[key] = *v;
-}
-template <class T>
-void json_get(const nlohmann::json& j, const char* key, std::optional<T>& v) {
-  v.reset();
-  if (auto it = j.find(key); it != j.end() && !it->is_null()) v = it->get<T>();
-}
-
 CASM_JSON(risk_thresholds, warn, gate, block)
 CASM_JSON(file_fact, path, old_path, status, readable, unreadable_reason)
 CASM_JSON(pattern_hit, rule_id, heuristic, path, line, column, line_sha256, hunk_sha256)

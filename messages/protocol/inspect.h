@@ -1,6 +1,8 @@
 // CAF inspect() overloads for every message of the protocol, so that CAF can
 // serialize them (to_string, remoting). Each uses the same field list as the
-// message's JSON form (messages/data/).
+// message's JSON form (messages/data/), except fix_result's and
+// validate_result's `node` and `redispatches`: the origin's dispatcher sets
+// them after the reply crossed the wire, so they never travel.
 #pragma once
 
 #include <caf/meta/type_name.hpp>
@@ -101,5 +103,9 @@ CASM_INSPECT(node_hello, protocol, casm_version, origin)
 CASM_INSPECT(node_welcome, protocol, casm_version, node, workers)
 CASM_INSPECT(node_task, req, source_url)
 CASM_INSPECT(node_source, repo_path, url)
+CASM_INSPECT(node_fix_task, req, source_url)
+CASM_INSPECT(node_fix_reply, result, patch, declined)
+CASM_INSPECT(node_validate_task, req, source_url)
+CASM_INSPECT(node_validate_reply, result, declined)
 
 }  // namespace casm::messages

@@ -77,12 +77,20 @@ using fleet_actor = caf::typed_actor<caf::reacts_to<fleet_start_atom>, caf::reac
 
 // A node's agent pool, published by `casm node` on CAF's middleman. The
 // origin says hello first (protocol versions must match), pings it as a
-// heartbeat, and sends it scan shards; the pool hands each to one of its
-// reviewer agents.
-using node_worker_actor = caf::typed_actor<caf::replies_to<node_task>::with<review_result>>;
+// heartbeat, and sends it scan shards, fixes and validations; the pool
+// hands each to one of its workers.
+using node_worker_actor =
+  caf::typed_actor<caf::replies_to<node_task>::with<review_result>,
+                   caf::replies_to<node_fix_task>::with<node_fix_reply>,
+                   caf::replies_to<node_validate_task>::with<node_validate_reply>>;
 using node_ping_atom = caf::atom_constant<caf::atom("nodeping")>;
 using node_pool_actor = caf::typed_actor<caf::replies_to<node_hello>::with<node_welcome>,
                                          caf::replies_to<node_ping_atom>::with<node_ping_atom>,
-                                         caf::replies_to<node_task>::with<review_result>>;
+                                         caf::replies_to<node_task>::with<review_result>,
+                                         caf::replies_to<node_fix_task>::with<node_fix_reply>,
+                                         caf::replies_to<node_validate_task>::with<node_validate_reply>>;
+// What a run's fix relay (actors/node/fix_relay) asks the origin's
+// dispatcher: the patch, computed on a node (or on the origin after a loss).
+using fix_farm_actor = caf::typed_actor<caf::replies_to<fix_request>::with<node_fix_reply>>;
 
 }  // namespace casm::protocol

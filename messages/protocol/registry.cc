@@ -58,6 +58,10 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_welcome>("casm.node_welcome");
   cfg.add_message_type<node_task>("casm.node_task");
   cfg.add_message_type<node_source>("casm.node_source");
+  cfg.add_message_type<node_fix_task>("casm.node_fix_task");
+  cfg.add_message_type<node_fix_reply>("casm.node_fix_reply");
+  cfg.add_message_type<node_validate_task>("casm.node_validate_task");
+  cfg.add_message_type<node_validate_reply>("casm.node_validate_reply");
 }
 
 }  // namespace casm::protocol

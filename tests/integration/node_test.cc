@@ -154,7 +154,7 @@ TEST_F(node_fixture, SigkilledNodeMidFleetLosesNothingAndTheLogShowsTheRedispatc
     auto rep = casm(home, {"replay", "--run-id", run});
     EXPECT_EQ(rep.code, 0) << rep.out << rep.err;
     auto ex = casm(home, {"explain", "--run-id", run});
-    EXPECT_NE(ex.out.find("re-dispatched shards (a node was lost)"), std::string::npos) << ex.out;
+    EXPECT_NE(ex.out.find("re-dispatched tasks (a node was lost)"), std::string::npos) << ex.out;
   }
   EXPECT_GE(logs_with_redispatch, 1u);
   EXPECT_NE(fleet.err().find("node " + a + " lost"), std::string::npos) << fleet.err();
@@ -273,7 +273,7 @@ TEST_F(node_fixture, ProtocolMismatchAndUnsafeListenersAreRefused) {
   auto r = casm(home, {"run", "--repos", repos.string(), "--nodes", odd});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("node " + odd + " speaks casm node protocol 999"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("speaks protocol 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("speaks protocol 3"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(home / "fleets")) << "refused before any fleet exists";
 
   auto unreachable = casm(home, {"run", "--repos", repos.string(), "--nodes", "127.0.0.1:1"});
@@ -326,6 +326,256 @@ TEST_F(node_fixture, MutualTlsAdmitsOnlyACertificateOfTheCa) {
                               p("stranger.pem"), "--tls-key", p("stranger.key"), "--tls-ca", p("ca.pem")});
   EXPECT_EQ(stranger.code, 2) << stranger.out;
   EXPECT_NE(stranger.err.find("cannot reach node " + node), std::string::npos) << stranger.err;
+}
+
+
+// --- fixes and validations on nodes ----------------------------------------
+
+// Repositories that the repo-auditor fixes (trailing whitespace, a missing
+// final newline) and validates: `npm test` passes only on the patched tree,
+// so a pass proves the validation ran on head + the patch.
+struct work_fixture : node_fixture {
+  void SetUp() override {
+    for (int i = 0; i < 6; ++i) {
+      git_repo r(repos / ("fixme" + std::to_string(10 + i)));
+      r.write("package.json", "{\"name\":\"t" + std::to_string(i) + "\",\"scripts\":{\"test\":\"node check.js\"}}\n");
+      r.write("check.js",
+              "const s = require('fs').readFileSync('notes.txt', 'utf8');\n"
+              "if (!s.endsWith('\\n')) { console.error('no final newline'); process.exit(1); }\n"
+              "console.log('ok');\n");
+      r.write("notes.txt", "first " + std::to_string(i) + "\nsecond   \nlast");
+      r.write("src/m" + std::to_string(i) + ".c", "int g(void) { return " + std::to_string(i) + "; }  \n");
+      if (i % 3 == 0) r.write("deploy/env.sh", "export AWS_KEY=" + planted_key + "\n");
+      r.commit("initial");
+    }
+  }
+};
+
+// The payload of each record of `type` in a run's log (blobs resolved).
+std::vector<json> payloads(const fs::path& home, const std::string& run_id, const std::string& type) {
+  std::vector<json> out;
+  const fs::path dir = home / "runs" / run_id;
+  for (const auto& line : lines_of(dir / "events.jsonl")) {
+    if (line.find("\"type\":\"" + type + "\"") == std::string::npos) continue;
+    json rec = json::parse(line);
+    if (rec["type"] != type) continue;
+    json p = rec["payload"];
+    if (p.is_object() && p.contains("blob") && p.size() <= 2)
+      p = json::parse(slurp(dir / "blobs" / p["blob"].get<std::string>()));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// What a run's fix and validation came to, where they ran aside: the
+// patch, its digest and tree, and each validation command's outcome.
+std::string work_of(const fs::path& home, const std::string& run_id) {
+  std::string s = slurp(home / "runs" / run_id / "artifacts" / "patch.diff");
+  for (const auto& f : payloads(home, run_id, "fix.completed"))
+    s += "\nfix ok=" + f["ok"].dump() + " " + f.value("patch_sha256", "") + " " + f.value("new_tree", "") +
+         " files=" + f["files_changed"].dump() + " lines=" + f["lines_changed"].dump();
+  for (const auto& v : payloads(home, run_id, "validate.completed")) {
+    s += "\nvalidation " + v.value("status", "");
+    for (const auto& c : v["commands"])
+      s += " [" + c.value("command", "") + " " + c.value("status", "") + " " + c["exit_code"].dump() + "]";
+  }
+  return s;
+}
+
+std::map<std::string, std::string> work_by_repo(const fs::path& home, const std::string& fleet_id) {
+  std::map<std::string, std::string> out;
+  const json doc = fleet_json(home, fleet_id);  // (a temporary's ["runs"] would dangle)
+  for (const auto& row : doc["runs"])
+    out[fs::path(row["repo"].get<std::string>()).filename().string()] = work_of(home, row["run_id"]);
+  return out;
+}
+
+// Where each fix and validation of a fleet ran, as recorded.
+std::multiset<std::string> work_nodes(const fs::path& home, const std::string& fleet_id) {
+  std::multiset<std::string> out;
+  const json doc = fleet_json(home, fleet_id);
+  for (const auto& row : doc["runs"])
+    for (const char* type : {"fix.completed", "validate.completed"})
+      for (const auto& p : payloads(home, row["run_id"], type)) out.insert(p.value("node", ""));
+  return out;
+}
+
+TEST_F(work_fixture, FixesAndValidationsRunOnTheNodesWithTheSameResults) {
+  const std::string a = start_node(), b = start_node();
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(b.empty());
+  const auto local_id = local_fleet(tmp / "home-local");
+  const auto expected = work_by_repo(tmp / "home-local", local_id);
+  ASSERT_EQ(expected.size(), 6u);
+  for (const auto& [repo, work] : expected) {
+    EXPECT_NE(work.find("validation passed [npm test passed 0]"), std::string::npos) << repo << work;
+    EXPECT_NE(work.find("+last"), std::string::npos) << repo << work;  // the patch
+  }
+
+  const fs::path home = tmp / "home-nodes";
+  auto r = casm(home, {"run", "--repos", repos.string(), "--parallel", "2", "--nodes", a + "," + b});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string id = fleet_id_of(r.out);
+  EXPECT_EQ(findings_by_repo(home, id), findings_by_repo(tmp / "home-local", local_id));
+  EXPECT_EQ(work_by_repo(home, id), expected);
+
+  // Every fix and validation ran on a node, not on the origin: the record
+  // names the node, and each node logged the tasks it took.
+  const auto where = work_nodes(home, id);
+  EXPECT_EQ(where.size(), 12u);
+  for (const auto& n : where) EXPECT_TRUE(n == a || n == b) << n;
+  EXPECT_EQ(where.count(a) + where.count(b), 12u);
+  const std::string logs = nodes[0]->err() + nodes[1]->err();
+  EXPECT_NE(logs.find(": fix "), std::string::npos) << logs;
+  EXPECT_NE(logs.find(": validation "), std::string::npos) << logs;
+  auto doc = fleet_json(home, id);
+  EXPECT_EQ(doc["totals"]["redispatched"], 0);
+  for (const auto& row : doc["runs"]) {
+    auto rep = casm(home, {"replay", "--run-id", row["run_id"].get<std::string>()});
+    EXPECT_EQ(rep.code, 0) << rep.out << rep.err;
+  }
+}
+
+TEST_F(work_fixture, SigkilledNodeWithFixesInFlightLosesNothing) {
+  const auto local_id = local_fleet(tmp / "home-local");
+  // Both nodes hold each task for a second (so they share the tasks
+  // evenly), and A is killed the moment it starts a fix or a validation.
+  const std::string a = start_node({{"CASM_TEST_NODE_SHARD_DELAY_MS", "1000"}});
+  const std::string b = start_node({{"CASM_TEST_NODE_SHARD_DELAY_MS", "1000"}});
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(b.empty());
+  const fs::path home = tmp / "home-nodes";
+  child_process fleet({CASM_BINARY, "run", "--repos", repos.string(), "--parallel", "3", "--nodes", a + "," + b},
+                      {{"CASM_HOME", home.string()}}, tmp / "fleet.out", tmp / "fleet.err");
+  bool in_flight = false;
+  for (int i = 0; i < 2400 && !in_flight && fleet.running(); ++i) {
+    const std::string err = nodes[0]->err();
+    in_flight = err.find(": fix ") != std::string::npos || err.find(": validation ") != std::string::npos;
+    if (!in_flight) usleep(50 * 1000);
+  }
+  ASSERT_TRUE(in_flight) << nodes[0]->err() << fleet.err();
+  nodes[0]->signal(SIGKILL);
+  EXPECT_EQ(nodes[0]->wait(), 128 + SIGKILL);
+  ASSERT_EQ(fleet.wait(), 0) << fleet.out() << fleet.err();
+  const std::string id = fleet_id_of(fleet.out());
+
+  EXPECT_EQ(findings_by_repo(home, id), findings_by_repo(tmp / "home-local", local_id));
+  EXPECT_EQ(work_by_repo(home, id), work_by_repo(tmp / "home-local", local_id));
+  auto doc = fleet_json(home, id);
+  EXPECT_GE(doc["totals"]["redispatched"].get<int>(), 1) << doc.dump(2);
+  size_t work_redispatched = 0;
+  for (const auto& row : doc["runs"]) {
+    const std::string run = row["run_id"];
+    EXPECT_EQ(row["exit_code"], 0);
+    // Each task is reported once, however often it was dispatched.
+    for (const char* t : {"review", "fix", "validate"})
+      EXPECT_EQ(count_in_log(home, run, std::string("\"type\":\"") + t + ".requested\""),
+                count_in_log(home, run, std::string("\"type\":\"") + t + ".completed\""))
+        << t;
+    EXPECT_EQ(count_in_log(home, run, "\"type\":\"fix.completed\""), 1u);
+    EXPECT_EQ(count_in_log(home, run, "\"type\":\"validate.completed\""), 1u);
+    for (const auto& p : payloads(home, run, "task.redispatched")) {
+      if (!p.contains("task")) continue;
+      ++work_redispatched;
+      auto ex = casm(home, {"explain", "--run-id", run});
+      EXPECT_NE(ex.out.find("re-dispatched tasks (a node was lost)\n"), std::string::npos) << ex.out;
+      EXPECT_NE(ex.out.find("\n  " + std::string(p["task"] == "fix" ? "fix" : "validation") + " (call " +
+                            p["call_id"].get<std::string>() + "): node " + a + " lost"),
+                std::string::npos)
+        << ex.out;
+      EXPECT_NE(p["redispatches"][0].get<std::string>().find("node " + a + " lost"), std::string::npos) << p;
+      EXPECT_NE(p["node"], a) << "it finally ran elsewhere";
+    }
+    // Where each fix and validation finally ran is never the lost node.
+    for (const char* t : {"fix.completed", "validate.completed"})
+      for (const auto& p : payloads(home, run, t)) EXPECT_TRUE(p["node"] == b || p["node"] == a) << p;
+    auto rep = casm(home, {"replay", "--run-id", run});
+    EXPECT_EQ(rep.code, 0) << rep.out << rep.err;
+  }
+  EXPECT_GE(work_redispatched, 1u) << "a fix or validation of the killed node was re-dispatched";
+  EXPECT_NE(fleet.err().find("node " + a + " lost"), std::string::npos) << fleet.err();
+}
+
+TEST_F(work_fixture, ASingleRunFarmsItsWorkToANode) {
+  const fs::path repo = repos / "fixme10";
+  auto local = casm(tmp / "home-local", {"run", "--template", "repo-auditor", "--repo", repo.string()});
+  ASSERT_EQ(local.code, 0) << local.out << local.err;
+  const std::string local_run = run_id_of(local.out);
+
+  const std::string a = start_node();
+  ASSERT_FALSE(a.empty());
+  const fs::path home = tmp / "home-nodes";
+  auto r = casm(home, {"run", "--template", "repo-auditor", "--repo", repo.string(), "--nodes", a});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string run = run_id_of(r.out);
+  ASSERT_FALSE(run.empty()) << r.out;
+  EXPECT_EQ(slurp(home / "runs" / run / "artifacts" / "issues.json").empty(), false);
+  EXPECT_EQ(work_of(home, run), work_of(tmp / "home-local", local_run));
+  for (const char* t : {"review.completed", "fix.completed", "validate.completed"}) {
+    const auto ps = payloads(home, run, t);
+    ASSERT_FALSE(ps.empty()) << t;
+    for (const auto& p : ps) EXPECT_EQ(p["node"], a) << t;
+  }
+  EXPECT_NE(nodes[0]->err().find(": validation "), std::string::npos) << nodes[0]->err();
+  auto rep = casm(home, {"replay", "--run-id", run});
+  EXPECT_EQ(rep.code, 0) << rep.out << rep.err;
+
+  // No node to reach: refused before the run exists.
+  const fs::path none = tmp / "home-none";
+  auto refused = casm(none, {"run", "--template", "repo-auditor", "--repo", repo.string(), "--nodes", "127.0.0.1:1"});
+  EXPECT_EQ(refused.code, 2) << refused.out;
+  EXPECT_NE(refused.err.find("cannot reach node 127.0.0.1:1"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(none / "runs") && !fs::is_empty(none / "runs")) << "no run was created";
+}
+
+TEST_F(work_fixture, ACloneOnlyNodeFixesAndValidatesFromItsCloneCache) {
+  // Two fix repositories served as file:// URLs to a --clone-only node: it
+  // fetches them at the pinned commit into its cache for the shard, the
+  // fix and the validation alike.
+  const fs::path bare = tmp / "bare";
+  std::string list;
+  for (int i = 0; i < 2; ++i) {
+    const auto dst = bare / ("f" + std::to_string(i) + ".git");
+    ASSERT_EQ(run_process({"git", "clone", "-q", "--bare", (repos / ("fixme" + std::to_string(10 + i))).string(),
+                           dst.string()}).code, 0);
+    list += "file://" + dst.string() + "\n";
+  }
+  spit(tmp / "urls.txt", list);
+  auto local = casm(tmp / "home-local", {"run", "--repos", (tmp / "urls.txt").string()});
+  ASSERT_EQ(local.code, 0) << local.out << local.err;
+  const std::string node = start_node({}, {"--clone-only", "--clone-cache", (tmp / "node-cache").string()});
+  ASSERT_FALSE(node.empty());
+  const fs::path home = tmp / "home-nodes";
+  auto r = casm(home, {"run", "--repos", (tmp / "urls.txt").string(), "--nodes", node});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string id = fleet_id_of(r.out);
+  EXPECT_EQ(work_by_repo(home, id), work_by_repo(tmp / "home-local", fleet_id_of(local.out)));
+  const auto where = work_nodes(home, id);
+  EXPECT_EQ(where.size(), 4u);
+  EXPECT_EQ(where.count(node), 4u) << "every fix and validation ran on the node";
+  EXPECT_EQ(fleet_json(home, id)["totals"]["redispatched"], 0);
+  EXPECT_NE(nodes[0]->err().find("validation "), std::string::npos);
+  EXPECT_NE(nodes[0]->err().find("cached file://"), std::string::npos) << nodes[0]->err();
+
+  // Repositories given by path have no URL: the --clone-only node declines
+  // every shard, fix and validation, and the origin runs each, recorded as
+  // a re-dispatch; the results are still a local fleet's.
+  const auto local_paths = local_fleet(tmp / "home-local");
+  auto by_path = casm(home, {"run", "--repos", repos.string(), "--parallel", "2", "--nodes", node});
+  ASSERT_EQ(by_path.code, 0) << by_path.err;
+  const std::string pid = fleet_id_of(by_path.out);
+  EXPECT_EQ(work_by_repo(home, pid), work_by_repo(tmp / "home-local", local_paths));
+  const auto pwhere = work_nodes(home, pid);
+  EXPECT_EQ(pwhere.size(), 12u);
+  EXPECT_EQ(pwhere.count("origin"), 12u);
+  const json pdoc = fleet_json(home, pid);
+  for (const auto& row : pdoc["runs"]) {
+    size_t declined = 0;
+    for (const auto& p : payloads(home, row["run_id"], "task.redispatched"))
+      if (p.contains("task"))
+        declined += p["redispatches"][0].get<std::string>().find("could not take") != std::string::npos;
+    EXPECT_EQ(declined, 2u) << "the fix and the validation, each recorded";
+  }
 }
 
 }  // namespace
