@@ -8,7 +8,12 @@
 //     finding in every tenth file: 61 records a run, 1.4 KB of payload per
 //     record on average (the ingest listing and the report request are the
 //     big ones, about 20 and 14 KB);
-//   - "noop": 10000 noop runs (ingest, report): 11 small records a run.
+//   - "noop": 10000 noop runs (ingest, report): 11 small records a run;
+//   - "one big run" (explain only): ONE run of >= 100k records, the first
+//     audit run with its review.requested/review.completed pairs repeated
+//     (fresh call ids) until it is that long. No engine makes such a run (a
+//     run has at most 64 shards), so it is not replayed; it measures explain
+//     on one long log, without the per-run cost of opening 10,000 runs.
 // Records per second depend on record size, so bytes per second are shown
 // too (the log and the blobs it references).
 #include <benchmark/benchmark.h>
@@ -46,6 +51,26 @@ const std::vector<std::vector<json>>& logs_of(const std::string& which) {
     logs.push_back(test::record_run(start, test::audit_agents(200, 10)));
   }
   return logs;
+}
+
+// The first audit run, its reviewer records repeated to >= 100k records.
+std::vector<json> one_big_log() {
+  const auto& run = logs_of("audit").front();
+  std::vector<json> review, out;
+  for (const auto& rec : run)
+    if (rec["type"] == "review.requested" || rec["type"] == "review.completed")
+      review.push_back(rec);
+  size_t first_review = 0;
+  while (run[first_review]["type"] != "review.requested") ++first_review;
+  out.assign(run.begin(), run.begin() + static_cast<std::ptrdiff_t>(first_review));
+  for (size_t round = 0; out.size() + (run.size() - first_review) < 100000; ++round)
+    for (auto rec : review) {
+      rec["payload"]["call_id"] = rec["payload"]["call_id"].get<std::string>() + "-" +
+                                  std::to_string(round);
+      out.push_back(std::move(rec));
+    }
+  for (size_t i = first_review; i < run.size(); ++i) out.push_back(run[i]);
+  return out;
 }
 
 // Writes `records` as a run dir the way the supervisor does: payloads over
@@ -99,6 +124,10 @@ run_dirs& disk(const std::string& which) {
     for (const auto& f : fs::recursive_directory_iterator(dir))
       if (f.is_regular_file() && f.path().filename() != "state.json") slot->bytes += f.file_size();
   };
+  if (which == "one_big") {
+    add(one_big_log());
+    return *slot;
+  }
   for (const auto& log : logs_of(which)) add(log);
   return *slot;
 }
@@ -172,6 +201,8 @@ void BM_Explain_Audit(benchmark::State& state) { explain(state, "audit"); }
 void BM_Explain_Noop(benchmark::State& state) { explain(state, "noop"); }
 BENCHMARK(BM_Explain_Audit)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Explain_Noop)->Unit(benchmark::kMillisecond);
+void BM_Explain_OneBigRun(benchmark::State& state) { explain(state, "one_big"); }
+BENCHMARK(BM_Explain_OneBigRun)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

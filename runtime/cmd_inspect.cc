@@ -9,6 +9,7 @@
 #include "actors/supervisor/run_store.h"
 #include "messages/codec/digest.h"
 #include "messages/codec/json_text.h"
+#include "messages/data/json_parse.h"
 #include "messages/data/vocabulary.h"
 #include "runtime/commands.h"
 #include "runtime/home.h"
@@ -59,7 +60,9 @@ telemetry::log_integrity tell_story(const supervisor::fs::path& dir, telemetry::
                                       if (!blob.empty())
                                         run_store::blob_text(dir, json{{"blob", blob}, {"bytes", 0}}, problem);
                                     } else {
-                                      json rec = json::parse(line);
+                                      json rec;
+                                      if (!messages::json_parse_fast(line, rec))
+                                        rec = json::parse(line);
                                       problem = run_store::resolve_blob(dir, rec["payload"]);
                                       story.add(rec);
                                     }

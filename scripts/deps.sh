@@ -8,7 +8,7 @@ packages=(
   build-essential cmake git pkg-config ca-certificates
   libcaf-dev                       # CAF 0.17.6: core, io, openssl headers
   libcaf-io0.17 libcaf-openssl0.17 # the middleman (BASP) and its TLS module: casm node
-  nlohmann-json3-dev libyaml-cpp-dev libgit2-dev libspdlog-dev
+  nlohmann-json3-dev libyaml-cpp-dev libsimdjson-dev libgit2-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libssl-dev
   libhyperscan-dev                 # multi-pattern scanning (reviewer, policy)
   libcurl4-openssl-dev libcpp-httplib-dev

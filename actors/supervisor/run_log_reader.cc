@@ -1,8 +1,10 @@
 #include "actors/supervisor/run_log_reader.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "actors/supervisor/run_log_format.h"
@@ -12,7 +14,15 @@ namespace casm::supervisor {
 
 line_reader::line_reader(const std::filesystem::path& file) {
   fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  buf_.resize(1 << 20);
+  // The whole file when it is small (most logs are: no 1 MiB buffer to
+  // clear per run when explain or replay reads thousands of runs), else
+  // 1 MiB; next() grows it for a longer line.
+  size_t size = size_t{1} << 20;
+  struct stat st;
+  if (fd_ >= 0 && ::fstat(fd_, &st) == 0 && st.st_size >= 0 &&
+      static_cast<uint64_t>(st.st_size) < size - 1)
+    size = std::max<size_t>(static_cast<size_t>(st.st_size) + 1, 4096);
+  buf_.resize(size);
 }
 
 line_reader::~line_reader() {

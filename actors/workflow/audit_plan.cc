@@ -19,7 +19,8 @@ policy::glob_set compile_or_empty(const std::vector<std::string>& patterns) {
   return set ? *set : policy::glob_set{};
 }
 
-// Greedy balance by bytes: deterministic for the same input.
+// Greedy balance by bytes: deterministic for the same input. key_of returns
+// a reference: a copy per comparison was a tenth of `casm replay`'s time.
 template <class Item, class Size, class Key>
 std::vector<std::vector<Item>> balance(std::vector<Item> items, size_t shards, Size size_of,
                                        Key key_of) {
@@ -79,7 +80,7 @@ std::vector<review_request> make_review_shards(const ingest_result& in,
     const size_t n = std::max<size_t>(1, std::min(want, keep.size()));
     auto parts = balance(std::move(keep), n,
                          [](const messages::changed_file& c) { return c.size; },
-                         [](const messages::changed_file& c) { return c.path; });
+                         [](const messages::changed_file& c) -> const std::string& { return c.path; });
     make(n);
     for (size_t i = 0; i < n; ++i) shards[i].changes = std::move(parts[i]);
     return shards;
@@ -93,7 +94,7 @@ std::vector<review_request> make_review_shards(const ingest_result& in,
   }
   const size_t n = std::max<size_t>(1, std::min(want, keep.size()));
   auto parts = balance(std::move(keep), n, [](const messages::file_entry& f) { return f.size; },
-                       [](const messages::file_entry& f) { return f.path; });
+                       [](const messages::file_entry& f) -> const std::string& { return f.path; });
   make(n);
   for (size_t i = 0; i < n; ++i) shards[i].files = std::move(parts[i]);
   return shards;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <type_traits>
 
@@ -14,6 +15,15 @@ namespace casm::workflow {
 using messages::event_type;
 using nlohmann::json;
 
+// An input decoded from its payload's canonical text without a DOM
+// (messages::json_read_text), ready for the engine.
+struct decoded_input {
+  virtual ~decoded_input() = default;
+  // The call id a reply answers; nullptr for an unsolicited input.
+  virtual const std::string* call_id() const = 0;
+  virtual std::vector<output> feed(workflow_engine& engine) const = 0;
+};
+
 // An input the coordinator accepts: a reply to one of its requests, or an
 // unsolicited input such as the run's start.
 struct input_route {
@@ -24,6 +34,9 @@ struct input_route {
   // Decodes the input and hands it to the engine. Returns why the payload
   // cannot be decoded, or "" once the engine has taken it.
   std::string (*feed)(workflow_engine& engine, const json& payload, std::vector<output>& out);
+  // The same input straight from the payload's text; nullptr when the text
+  // takes a path the fast reader leaves to nlohmann (then `feed` decodes it).
+  std::unique_ptr<decoded_input> (*decode)(std::string_view text);
 };
 
 namespace {
@@ -42,6 +55,31 @@ std::string decode_and_feed(const json& payload, std::vector<output>& out, Handl
   return {};
 }
 
+template <class Reply>
+struct decoded_reply final : decoded_input {
+  Reply value;
+  const std::string* call_id() const override { return &value.call_id; }
+  std::vector<output> feed(workflow_engine& engine) const override {
+    return engine.on_reply(value);
+  }
+};
+
+template <class Input, std::vector<output> (workflow_engine::*Handler)(const Input&)>
+struct decoded_delivery final : decoded_input {
+  Input value;
+  const std::string* call_id() const override { return nullptr; }
+  std::vector<output> feed(workflow_engine& engine) const override {
+    return (engine.*Handler)(value);
+  }
+};
+
+template <class Decoded>
+std::unique_ptr<decoded_input> decode_text(std::string_view text) {
+  auto d = std::make_unique<Decoded>();
+  if (!messages::json_read_text(text, d->value)) return nullptr;
+  return d;
+}
+
 // A reply: fed to the engine's on_reply once its request was matched.
 template <class Request, class Reply>
 route answer() {
@@ -53,7 +91,8 @@ route answer() {
           [](workflow_engine& engine, const json& payload, std::vector<output>& out) {
             return decode_and_feed<Reply>(payload, out,
                                           [&](const Reply& r) { return engine.on_reply(r); });
-          }};
+          },
+          &decode_text<decoded_reply<Reply>>};
 }
 
 // An unsolicited input recorded as `type`, fed to `Handler`.
@@ -63,7 +102,8 @@ route deliver(const char* type) {
           [](workflow_engine& engine, const json& payload, std::vector<output>& out) {
             return decode_and_feed<Input>(payload, out,
                                           [&](const Input& in) { return (engine.*Handler)(in); });
-          }};
+          },
+          &decode_text<decoded_delivery<Input, Handler>>};
 }
 
 // Every input of the coordinator. A new request/reply pair, or a new
@@ -120,6 +160,9 @@ class replayer::payload {
 public:
   explicit payload(const json& parsed) : parsed_(&parsed) {}
   explicit payload(std::string_view text) : text_(text) {}
+
+  // The canonical text, when this payload was given as text.
+  const std::string_view* text() const { return parsed_ ? nullptr : &text_; }
 
   const json& get() const {
     if (parsed_) return *parsed_;
@@ -205,21 +248,28 @@ void replayer::emit(std::vector<output> outs) {
 }
 
 bool replayer::on_input(uint64_t seq, const std::string& type, const payload& p) {
-  const json& payload = p.get();
   const bool is_start = type == event_type<run_start>::value;
   if (is_start && result_.started)
-    return diverge(seq, type, "the log starts the run a second time", message(type, payload),
+    return diverge(seq, type, "the log starts the run a second time", message(type, p.get()),
                    nullptr);
   if (!is_start && !result_.started)
     return diverge(seq, type, "the log delivers " + type + " before run.started",
-                   message(type, payload), nullptr);
+                   message(type, p.get()), nullptr);
   const route* r = route_for_input(type);
   if (!r)
     return diverge(seq, type,
                    "the log delivers " + type + ", which this build's coordinator does not accept",
-                   message(type, payload), nullptr);
+                   message(type, p.get()), nullptr);
+  // The fast path: the payload's text read straight into the input. Null
+  // when it was given parsed, or takes a path left to nlohmann below.
+  const std::unique_ptr<decoded_input> in = p.text() ? r->decode(*p.text()) : nullptr;
   if (r->request_type) {
-    const std::string call_id = payload.is_object() ? codec::get_bytes(payload, "call_id") : "";
+    std::string call_id;
+    if (in) {
+      call_id = *in->call_id();
+    } else if (const json& payload = p.get(); payload.is_object()) {
+      call_id = codec::get_bytes(payload, "call_id");
+    }
     auto it = awaiting_.find(call_id);
     if (it == awaiting_.end()) {
       const bool queued = std::any_of(emitted_.begin(), emitted_.end(), [&](const output& o) {
@@ -230,13 +280,13 @@ bool replayer::on_input(uint64_t seq, const std::string& type, const payload& p)
                      "the log delivers " + type + " for call " + codec::display_text(call_id) +
                        (queued ? " before the request it answers was recorded"
                                : ", which the replayed coordinator has not requested"),
-                     message(type, payload), nullptr);
+                     message(type, p.get()), nullptr);
     }
     if (it->second != r)
       return diverge(seq, type,
                      "call " + codec::display_text(call_id) + " is a " +
                        it->second->request_type + ", but the log answers it with " + type,
-                     message(type, payload), nullptr);
+                     message(type, p.get()), nullptr);
     awaiting_.erase(it);
   }
   result_.started = true;
@@ -244,9 +294,12 @@ bool replayer::on_input(uint64_t seq, const std::string& type, const payload& p)
   if (!engine_error_.empty()) return true;
   std::vector<output> outs;
   try {
-    if (auto why = r->feed(engine_, payload, outs); !why.empty())
+    if (in) {
+      outs = in->feed(engine_);
+    } else if (auto why = r->feed(engine_, p.get(), outs); !why.empty()) {
       return diverge(seq, type, "the payload of " + type + " cannot be decoded: " + why,
-                     message(type, payload), nullptr);
+                     message(type, p.get()), nullptr);
+    }
   } catch (const std::exception& e) {
     engine_error_ = e.what();
     return true;

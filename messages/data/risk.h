@@ -288,6 +288,13 @@ struct policy_run_info {
     if (!parsed)                                                                    \
       throw std::invalid_argument("unknown " #Enum " '" + j.get<std::string>() + "'"); \
     v = *parsed;                                                                    \
+  }                                                                                 \
+  inline bool json_read(const json_value& j, Enum& v) {                             \
+    if (j.type() != json_value::kind::string) return false;                         \
+    const auto parsed = parse_fn(j.get_string());                                   \
+    if (!parsed) return false;                                                      \
+    v = *parsed;                                                                    \
+    return true;                                                                    \
   }
 CASM_RISK_ENUM_JSON(change_status, parse_change_status)
 CASM_RISK_ENUM_JSON(dependency_change_kind, parse_dependency_change_kind)

@@ -8,6 +8,7 @@
 #include "actors/workflow/replay.h"
 #include "messages/codec/digest.h"
 #include "messages/codec/json_diff.h"
+#include "messages/codec/json_text.h"
 #include "policy/rule_pack.h"
 #include "runtime/config_drift.h"
 #include "runtime/template_loader.h"
@@ -282,6 +283,51 @@ TEST(ReplayEngine, CanonicalTextRecordsReplayLikeParsedOnes) {
   ASSERT_FALSE(r.identical());
   EXPECT_EQ(r.divergence->seq, seq);
   EXPECT_EQ(pointers(*r.divergence), std::vector<std::string>{"/payload/detail"});
+}
+
+// Inputs given as text are read straight into the structs (json_read); a
+// payload the reader leaves to nlohmann (a field of the wrong type) must end
+// exactly as the parsed record does: the same divergence, at the same seq.
+TEST(ReplayEngine, TextInputsTheReaderLeavesToNlohmannDivergeAsParsedOnes) {
+  auto log = audit_log();
+  const uint64_t reply = seq_of(log, "fix.completed");
+  record_at(log, reply)["payload"]["lines_changed"] = "many";
+  auto parsed = replay(log);
+  auto text = replay_as_text(log);
+  ASSERT_FALSE(text.identical());
+  EXPECT_EQ(text.divergence->seq, reply);
+  EXPECT_EQ(text.divergence->reason, parsed.divergence->reason);
+  EXPECT_NE(text.divergence->reason.find("cannot be decoded"), std::string::npos);
+  EXPECT_EQ(text.divergence->expected, parsed.divergence->expected);
+
+  // A reply whose call id is changed: the reader's call id, as get_bytes'.
+  log = audit_log();
+  const uint64_t ingest = seq_of(log, "ingest.completed");
+  json& call_id = record_at(log, ingest)["payload"]["call_id"];
+  const std::string real_call = call_id;
+  call_id = "not-a-call";
+  parsed = replay(log);
+  text = replay_as_text(log);
+  ASSERT_FALSE(text.identical());
+  EXPECT_EQ(text.divergence->seq, ingest);
+  EXPECT_EQ(text.divergence->reason, parsed.divergence->reason);
+  EXPECT_NE(text.divergence->reason.find("not-a-call"), std::string::npos);
+  // ... and its _b64 twin, which holds the exact bytes, wins over the text.
+  record_at(log, ingest)["payload"]["call_id_b64"] = codec::base64_encode(real_call);
+  EXPECT_TRUE(replay(log).identical());
+  EXPECT_TRUE(replay_as_text(log).identical());
+
+  // A changed reply value the reader does take: the same divergence too.
+  log = audit_log();
+  record_at(log, reply)["payload"]["lines_changed"] = 12345;
+  parsed = replay(log);
+  text = replay_as_text(log);
+  ASSERT_EQ(text.identical(), parsed.identical());
+  if (!text.identical()) {
+    EXPECT_EQ(text.divergence->seq, parsed.divergence->seq);
+    EXPECT_EQ(text.divergence->reason, parsed.divergence->reason);
+    EXPECT_EQ(text.divergence->actual, parsed.divergence->actual);
+  }
 }
 
 TEST(ReplayEngine, NonCanonicalButEqualTextStillMatches) {
