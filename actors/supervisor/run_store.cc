@@ -91,35 +91,45 @@ void fsync_dir(const fs::path& dir) {
 
 namespace {
 
-std::string replace_file(const fs::path& file, const std::string& bytes, bool durable) {
+// How a replacement is made durable: not at all; the temp file fsynced
+// itself; or the whole filesystem flushed (group commit) before the rename.
+enum class flush { none, file, filesystem };
+
+std::string replace_file(const fs::path& file, const std::string& bytes, flush how) {
   fs::path tmp = file;
   tmp += ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_text("cannot create " + tmp.string());
-  if (!write_all(fd, bytes) || (durable && ::fsync(fd) != 0)) {
+  if (!write_all(fd, bytes) || (how == flush::file && ::fsync(fd) != 0)) {
     auto err = errno_text("cannot write " + tmp.string());
     ::close(fd);
     ::unlink(tmp.c_str());
     return err;
   }
   ::close(fd);
+  if (how == flush::filesystem) {
+    if (auto err = sync_filesystem(file.parent_path()); !err.empty()) {
+      ::unlink(tmp.c_str());
+      return err;
+    }
+  }
   if (::rename(tmp.c_str(), file.c_str()) != 0) {
     auto err = errno_text("cannot rename " + tmp.string() + " to " + file.string());
     ::unlink(tmp.c_str());
     return err;
   }
-  if (durable) fsync_dir(file.parent_path());
+  if (how != flush::none) fsync_dir(file.parent_path());
   return {};
 }
 
 }  // namespace
 
 std::string write_file_atomic(const fs::path& file, const std::string& bytes) {
-  return replace_file(file, bytes, true);
+  return replace_file(file, bytes, flush::file);
 }
 
 std::string write_file_unsynced(const fs::path& file, const std::string& bytes) {
-  return replace_file(file, bytes, false);
+  return replace_file(file, bytes, flush::none);
 }
 
 namespace {
@@ -262,25 +272,9 @@ std::string run_store::write_state(const fs::path& run_dir, const run_state& s, 
 }
 
 std::string run_store::commit_state(const fs::path& run_dir, const run_state& s) {
-  const fs::path file = state_file(run_dir);
-  fs::path tmp = file;
-  tmp += ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_text("cannot create " + tmp.string());
-  const bool written = write_all(fd, json(s).dump(2) + "\n");
-  auto err = written ? std::string() : errno_text("cannot write " + tmp.string());
-  ::close(fd);
-  // The log, blobs and artifacts written so far, and the new state, in one
+  // The log, blobs and artifacts written so far and the new state in one
   // flush; only then may state.json name the new head.
-  if (err.empty()) err = sync_filesystem(run_dir);
-  if (err.empty() && ::rename(tmp.c_str(), file.c_str()) != 0)
-    err = errno_text("cannot rename " + tmp.string() + " to " + file.string());
-  if (!err.empty()) {
-    ::unlink(tmp.c_str());
-    return err;
-  }
-  fsync_dir(run_dir);
-  return {};
+  return replace_file(state_file(run_dir), json(s).dump(2) + "\n", flush::filesystem);
 }
 
 std::string run_store::put_blob(const fs::path& run_dir, const std::string& bytes) {
