@@ -156,7 +156,9 @@ struct group_commit {
   uint64_t arrived = 0;
   uint64_t covered = 0;
   bool flushing = false;
-  uint64_t failed_from = 0, failed_to = 0;  // callers the last failed flush covered
+  // A failed flush is final: after a writeback error nothing written before
+  // it can be called durable, so it and every later caller get the error.
+  uint64_t failed_from = 0;
   std::string failure;
 };
 
@@ -188,14 +190,13 @@ std::string sync_filesystem(const fs::path& path) {
     lock.lock();
     g->flushing = false;
     g->covered = upto;
-    if (!err.empty()) {
+    if (!err.empty() && g->failure.empty()) {
       g->failed_from = from;
-      g->failed_to = upto;
       g->failure = err;
     }
     g->cv.notify_all();
   }
-  if (g->failed_to >= mine && g->failed_from <= mine) return g->failure;
+  if (!g->failure.empty() && mine >= g->failed_from) return g->failure;
   return {};
 }
 

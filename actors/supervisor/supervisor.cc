@@ -119,9 +119,9 @@ uint64_t append(self_ptr self, std::string_view kind, std::string source, std::s
 
 // A durable point: the log is durable up to here and state.json names its
 // head. Taken before every external side effect is dispatched and after its
-// result is recorded (a model call, a validation's commands), when a security
-// alert is recorded, when an approval is consumed, and when the run ends or
-// pauses. Not at stage boundaries: what runs between two durable points is
+// result is recorded (external_effect below), when a security alert is
+// recorded, when an approval is consumed, and when the run ends or pauses.
+// Not at stage boundaries: what runs between two durable points is
 // pure computation over the pinned commit, and a crash there costs only its
 // recomputation on resume, never a repeated effect (docs/architecture.md,
 // "Durable points").
@@ -212,8 +212,6 @@ void flush_recorded(self_ptr self) {
   }
 }
 
-// Records the request, dispatches it to `agent` within the window, records
-// the reply and only then delivers it to the coordinator.
 // Requests whose agent acts outside casm: a model call (a provider bills it),
 // a validation (it runs the template's commands), and a fix that writes a
 // branch into the user's repository. The request is durable before the agent
@@ -229,6 +227,8 @@ bool external_effect(const Request& req) {
     return (void)req, false;
 }
 
+// Records the request, dispatches it to `agent` within the window, records
+// the reply and only then delivers it to the coordinator.
 template <class Reply, class Agent, class Request>
 caf::typed_response_promise<Reply> forward(self_ptr self, const Agent& agent,
                                            const char* agent_name, Request req) {
