@@ -52,6 +52,21 @@ void test_delay(const node_pool_config& cfg) {
   if (cfg.test_delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(cfg.test_delay_ms));
 }
 
+// Places the task's repository on this node (by path or through the clone
+// cache), points `repo_path` at it, logs the task and holds it for the test
+// seam. False, with `declined` set, when this node cannot reach it.
+bool take_repo(const node_pool_config& cfg, std::string& repo_path, const std::string& source_url,
+               const std::vector<std::string>& oids, const char* kind, const std::string& call_id,
+               const std::string& size, std::string& declined) {
+  std::string where;
+  auto repo = place_repo(cfg, repo_path, source_url, oids, where, declined);
+  if (repo.empty()) return false;
+  repo_path = repo;
+  spdlog::info("node {}: {} {} of {} ({}, {})", cfg.name, kind, call_id, repo_path, size, where);
+  test_delay(cfg);
+  return true;
+}
+
 std::vector<std::string> fix_oids(const std::string& head, const std::vector<messages::fix_file>& files) {
   std::vector<std::string> oids{head};
   for (const auto& f : files) oids.push_back(f.oid);
@@ -71,33 +86,24 @@ protocol::node_worker_actor::behavior_type node_worker(protocol::node_worker_act
       auto& req = task.req;
       std::vector<std::string> oids;
       for (const auto& f : req.files) oids.push_back(f.oid);
-      std::string where, declined;
-      auto repo = place_repo(cfg, req.repo_path, task.source_url, oids, where, declined);
-      if (repo.empty()) {
+      std::string declined;
+      if (!take_repo(cfg, req.repo_path, task.source_url, oids, "shard", req.call_id,
+                     std::to_string(req.files.size()) + " files", declined)) {
         messages::review_result r;
         r.call_id = req.call_id;
         r.shard = req.shard;
         r.error = declined;
         return r;
       }
-      req.repo_path = repo;
-      spdlog::info("node {}: shard {} of {} ({} files, {})", cfg.name, req.call_id, req.repo_path,
-                   req.files.size(), where);
-      test_delay(cfg);
       return agents::review_shard(req);
     },
     [=](messages::node_fix_task& task) {
       auto& req = task.req;
       messages::node_fix_reply reply;
-      std::string where;
-      auto repo = place_repo(cfg, req.repo_path, task.source_url, fix_oids(req.head_commit, req.files),
-                             where, reply.declined);
-      if (repo.empty()) return reply;
-      req.repo_path = repo;
+      if (!take_repo(cfg, req.repo_path, task.source_url, fix_oids(req.head_commit, req.files), "fix",
+                     req.call_id, std::to_string(req.files.size()) + " files", reply.declined))
+        return reply;
       req.write_branch = false;  // never written on a node (the origin keeps those)
-      spdlog::info("node {}: fix {} of {} ({} files, {})", cfg.name, req.call_id, req.repo_path,
-                   req.files.size(), where);
-      test_delay(cfg);
       // The fixer writes patch.diff into a scratch dir of this node's; its
       // text goes back to the origin, which keeps it in the run's artifacts.
       std::string tmpl = (std::filesystem::temp_directory_path() / "casm-fix-XXXXXX").string();
@@ -124,14 +130,10 @@ protocol::node_worker_actor::behavior_type node_worker(protocol::node_worker_act
     [=](messages::node_validate_task& task) {
       auto& req = task.req;
       messages::node_validate_reply reply;
-      std::string where;
-      auto repo = place_repo(cfg, req.repo_path, task.source_url, fix_oids(req.head_commit, req.files),
-                             where, reply.declined);
-      if (repo.empty()) return reply;
-      req.repo_path = repo;
-      spdlog::info("node {}: validation {} of {} ({} command(s), {})", cfg.name, req.call_id,
-                   req.repo_path, req.commands.size(), where);
-      test_delay(cfg);
+      if (!take_repo(cfg, req.repo_path, task.source_url, fix_oids(req.head_commit, req.files),
+                     "validation", req.call_id, std::to_string(req.commands.size()) + " command(s)",
+                     reply.declined))
+        return reply;
       std::vector<std::filesystem::path> hidden;
       if (!cfg.casm_home.empty()) hidden.push_back(cfg.casm_home);
       if (!cfg.clone_cache.empty()) hidden.push_back(cfg.clone_cache);
@@ -140,6 +142,19 @@ protocol::node_worker_actor::behavior_type node_worker(protocol::node_worker_act
     },
   };
 }
+
+namespace {
+
+// Any task to the next worker, round robin; its reply goes straight back.
+template <class Task>
+auto hand_off(protocol::node_pool_actor::stateful_pointer<node_pool_state> self, Task&& task) {
+  auto& st = self->state;
+  ++st.served;
+  auto worker = st.reviewers[st.next++ % st.reviewers.size()];
+  return self->delegate(worker, std::forward<Task>(task));
+}
+
+}  // namespace
 
 protocol::node_pool_actor::behavior_type
 node_pool(protocol::node_pool_actor::stateful_pointer<node_pool_state> self, node_pool_config cfg) {
@@ -160,24 +175,9 @@ node_pool(protocol::node_pool_actor::stateful_pointer<node_pool_state> self, nod
       return w;
     },
     [](protocol::node_ping_atom a) { return a; },
-    [self](messages::node_task& task) {
-      auto& st = self->state;
-      ++st.served;
-      auto worker = st.reviewers[st.next++ % st.reviewers.size()];
-      return self->delegate(worker, std::move(task));
-    },
-    [self](messages::node_fix_task& task) {
-      auto& st = self->state;
-      ++st.served;
-      auto worker = st.reviewers[st.next++ % st.reviewers.size()];
-      return self->delegate(worker, std::move(task));
-    },
-    [self](messages::node_validate_task& task) {
-      auto& st = self->state;
-      ++st.served;
-      auto worker = st.reviewers[st.next++ % st.reviewers.size()];
-      return self->delegate(worker, std::move(task));
-    },
+    [self](messages::node_task& task) { return hand_off(self, std::move(task)); },
+    [self](messages::node_fix_task& task) { return hand_off(self, std::move(task)); },
+    [self](messages::node_validate_task& task) { return hand_off(self, std::move(task)); },
   };
 }
 

@@ -19,6 +19,22 @@ using nlohmann::json;
 
 const std::string planted_key = std::string("AKIA") + "Q2W3E4R5T6Y7U8I9";
 
+// Serves each of `sources` as a bare clone `bare/<prefix><i>.git` and writes
+// their file:// URLs, one per line, to `list`: repos a --clone-only node must
+// fetch.
+testing::AssertionResult serve_as_urls(const std::vector<fs::path>& sources, const fs::path& bare,
+                                       const std::string& prefix, const fs::path& list) {
+  std::string text;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const auto dst = bare / (prefix + std::to_string(i) + ".git");
+    auto r = run_process({"git", "clone", "-q", "--bare", sources[i].string(), dst.string()});
+    if (r.code != 0) return testing::AssertionFailure() << "git clone --bare " << sources[i] << ": " << r.err;
+    text += "file://" + dst.string() + "\n";
+  }
+  spit(list, text);
+  return testing::AssertionSuccess();
+}
+
 std::string fleet_id_of(const std::string& out) {
   auto pos = out.find("fleet_id: ");
   return pos == std::string::npos ? std::string() : out.substr(pos + 10, 26);
@@ -225,15 +241,10 @@ TEST_F(node_fixture, ANetworkCutIsFoundByTheHeartbeat) {
 TEST_F(node_fixture, ReposNamedByUrlAreFetchedIntoTheNodesCloneCache) {
   // Five repositories served as file:// URLs; a --clone-only node never
   // opens an origin path, so it must fetch each into its own cache.
+  std::vector<fs::path> sources;
+  for (int i = 0; i < 5; ++i) sources.push_back(repos / ("repo" + std::to_string(100 + i * 4)));
   const fs::path bare = tmp / "bare";
-  std::string list;
-  for (int i = 0; i < 5; ++i) {
-    const auto src = repos / ("repo" + std::to_string(100 + i * 4));
-    const auto dst = bare / ("b" + std::to_string(i) + ".git");
-    ASSERT_EQ(run_process({"git", "clone", "-q", "--bare", src.string(), dst.string()}).code, 0);
-    list += "file://" + dst.string() + "\n";
-  }
-  spit(tmp / "urls.txt", list);
+  ASSERT_TRUE(serve_as_urls(sources, bare, "b", tmp / "urls.txt"));
   auto local = casm(tmp / "home-local", {"run", "--repos", (tmp / "urls.txt").string()});
   ASSERT_EQ(local.code, 0) << local.out << local.err;
   const std::string node = start_node({}, {"--clone-only", "--clone-cache", (tmp / "node-cache").string()});
@@ -532,15 +543,7 @@ TEST_F(work_fixture, ACloneOnlyNodeFixesAndValidatesFromItsCloneCache) {
   // Two fix repositories served as file:// URLs to a --clone-only node: it
   // fetches them at the pinned commit into its cache for the shard, the
   // fix and the validation alike.
-  const fs::path bare = tmp / "bare";
-  std::string list;
-  for (int i = 0; i < 2; ++i) {
-    const auto dst = bare / ("f" + std::to_string(i) + ".git");
-    ASSERT_EQ(run_process({"git", "clone", "-q", "--bare", (repos / ("fixme" + std::to_string(10 + i))).string(),
-                           dst.string()}).code, 0);
-    list += "file://" + dst.string() + "\n";
-  }
-  spit(tmp / "urls.txt", list);
+  ASSERT_TRUE(serve_as_urls({repos / "fixme10", repos / "fixme11"}, tmp / "bare", "f", tmp / "urls.txt"));
   auto local = casm(tmp / "home-local", {"run", "--repos", (tmp / "urls.txt").string()});
   ASSERT_EQ(local.code, 0) << local.out << local.err;
   const std::string node = start_node({}, {"--clone-only", "--clone-cache", (tmp / "node-cache").string()});
