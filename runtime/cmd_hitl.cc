@@ -172,6 +172,16 @@ int continue_run(const global_options& g, const run_records& r, bool as_json) {
     print_error("run " + r.state.run_id + " is held by " + holder + "; it is still running");
     return ec::bad_input;
   }
+  if (r.lost.from_seq) {
+    // A power loss before the run's next durable point (load_run).
+    if (auto err = cut_lost_tail_of(r); !err.empty()) {
+      print_error("run " + r.state.run_id + ": " + err);
+      return ec::runtime_failure;
+    }
+    std::cerr << "casm: note: run " << r.state.run_id << ": the records from seq " << r.lost.from_seq
+              << " on were never made durable (" << r.lost.why
+              << "); they are cut from the log and recomputed\n";
+  }
   auto drift = config_drift(r);
   if (!drift.empty()) {
     std::string all;
@@ -292,7 +302,7 @@ int cmd_decide(const global_options& g, const decision_options& o) {
 
 int cmd_resume(const global_options& g, const resume_options& o) {
   int code = 0;
-  auto r = load_run(g.home, o.run_id, code);
+  auto r = load_run(g.home, o.run_id, code, /*cut_lost_tail=*/true);
   if (!r) return code;
   const auto status = messages::parse_run_status(r->state.status);
   if (status && messages::is_terminal(*status)) {

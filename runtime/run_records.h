@@ -14,17 +14,39 @@
 
 namespace casm::runtime {
 
+// The records past the durable head that a resume drops (see load_run).
+struct lost_tail {
+  uint64_t from_seq = 0;     // 0: nothing lost
+  uint64_t log_bytes = 0;    // the log's length before that record
+  std::string why;           // e.g. "blob <sha> is missing"
+};
+
 struct run_records {
   supervisor::fs::path dir;
   supervisor::run_state state;
   std::vector<nlohmann::json> records;  // every verified record, in order
   bool torn_tail = false;
+  lost_tail lost;  // set only by load_run(..., cut_lost_tail = true)
 };
 
 // Loads run `run_id`. On failure prints one sentence and sets `exit_code`
 // (2: unknown run; 6: the log does not verify or a blob was changed).
+//
+// Blobs and artifacts are written without a sync of their own: the run's
+// next durable point (state.json's head) flushes them with the records that
+// name them. So after a power loss, a record past the head may name a blob
+// or an artifact that never reached the disk, or reached it torn. With
+// `cut_lost_tail` (a resume), the records from the first such one on are
+// dropped and described in `lost`; blobs they name that do not match their
+// digest are deleted, so the recomputation writes them again. The caller
+// truncates the log at `lost.log_bytes` (cut_lost_tail_of). At or before
+// the head, the same finding is tampering: exit 6, as without the flag.
 std::optional<run_records> load_run(const std::string& home_flag, const std::string& run_id,
-                                    int& exit_code);
+                                    int& exit_code, bool cut_lost_tail = false);
+
+// Truncates the log of `r` before its lost tail (no-op without one).
+// Returns "" or the error.
+std::string cut_lost_tail_of(const run_records& r);
 
 // The payload of the last record of `type`, or null.
 const nlohmann::json* last_payload(const run_records& r, const std::string& type);

@@ -107,11 +107,11 @@ fix_result apply_fixes(const fix_request& req, const std::filesystem::path& arti
                  " context line(s) holding secret findings are masked below, so this file "
                  "may not apply as is;\n# --write-branch carries the real change.\n" +
                  patch_text;
+  // Durable with the record that names it, at the run's next durable point
+  // (fix_result carries its digest, which a resume checks).
   if (auto err = supervisor::write_file_unsynced(artifacts_dir / "patch.diff", patch_text);
       !err.empty())
     return fail("cannot write patch.diff: " + err);
-  if (auto err = supervisor::sync_filesystem(artifacts_dir); !err.empty())
-    return fail("cannot make patch.diff durable: " + err);
   r.patch_sha256 = codec::sha256_hex(patch_text);
   r.patch_bytes = patch_text.size();
 

@@ -30,7 +30,7 @@ protocol::fixer_actor::behavior_type fix_relay(protocol::fixer_actor::pointer se
                 r.error = "the patch from " + r.node.value_or("a node") + " does not match its digest";
               } else if (auto err = supervisor::write_file_unsynced(artifacts_dir / "patch.diff",
                                                                      reply.patch);
-                         !err.empty() || !(err = supervisor::sync_filesystem(artifacts_dir)).empty()) {
+                         !err.empty()) {
                 r.ok = false;
                 r.failure_kind = "patch_apply";
                 r.error = "cannot write patch.diff: " + err;

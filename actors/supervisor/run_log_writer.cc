@@ -14,11 +14,12 @@ namespace casm::supervisor {
 
 run_log_writer::run_log_writer(int fd, std::string run_id, uint64_t seq, std::string prev,
                                uint64_t bytes)
-    : fd_(fd), run_id_(std::move(run_id)), seq_(seq), prev_(std::move(prev)), bytes_(bytes) {}
+    : fd_(fd), run_id_(std::move(run_id)), seq_(seq), prev_(std::move(prev)), bytes_(bytes),
+      durable_seq_(seq) {}
 
 run_log_writer::~run_log_writer() {
   if (fd_ >= 0) {
-    ::fdatasync(fd_);
+    if (seq_ > durable_seq_) ::fdatasync(fd_);
     ::close(fd_);
   }
 }
@@ -89,6 +90,7 @@ uint64_t run_log_writer::append(const record_fields& fields) {
 void run_log_writer::sync() {
   if (::fdatasync(fd_) != 0)
     throw std::system_error(errno, std::generic_category(), "sync the run log");
+  durable_seq_ = seq_;
 }
 
 }  // namespace casm::supervisor

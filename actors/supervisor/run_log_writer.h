@@ -40,6 +40,9 @@ public:
 
   // fdatasync: everything appended so far survives a crash.
   void sync();
+  // Everything appended so far was made durable by the caller (a durable
+  // point's filesystem flush): closing needs no fdatasync of its own.
+  void mark_durable() { durable_seq_ = seq_; }
 
   uint64_t last_seq() const { return seq_; }
   const std::string& last_hash() const { return prev_; }
@@ -52,6 +55,7 @@ private:
   uint64_t seq_;
   std::string prev_;
   uint64_t bytes_;
+  uint64_t durable_seq_;
 };
 
 }  // namespace casm::supervisor

@@ -281,9 +281,11 @@ std::string run_store::commit_state(const fs::path& run_dir, const run_state& s)
 std::string run_store::put_blob(const fs::path& run_dir, const std::string& bytes) {
   auto sha = codec::sha256_hex(bytes);
   auto file = blobs_dir(run_dir) / sha;
-  std::error_code ec;
-  if (fs::exists(file, ec)) return sha;
-  auto err = write_file_atomic(file, bytes);
+  // Already there (the same payload twice): kept only if it is whole. A
+  // blob is not synced on its own, so one left by a power loss may be torn.
+  if (auto have = read_file(file); have && have->size() == bytes.size() && codec::sha256_hex(*have) == sha)
+    return sha;
+  auto err = write_file_unsynced(file, bytes);
   if (!err.empty()) throw std::system_error(EIO, std::generic_category(), err);
   return sha;
 }

@@ -43,9 +43,11 @@ void from_json(const nlohmann::json& j, run_state& s);
 std::string write_file_atomic(const fs::path& file, const std::string& bytes);
 
 // The same replacement (temp file, rename) without any fsync: readers never
-// see a partial file, but it is durable only after a later sync_filesystem()
-// or fsync. For a batch of files announced by one record (a report's
-// artifacts): write them all, sync once, then record them.
+// see a partial file (a SIGKILL leaves it whole or absent), but it is
+// durable only after a later sync_filesystem(): the run's next durable point
+// (commit_state). Blobs and artifacts are written so; a record that names
+// one and lies past the durable head is checked against it on resume
+// (runtime/run_records.h, lost tail).
 std::string write_file_unsynced(const fs::path& file, const std::string& bytes);
 
 // Makes everything written so far to the filesystem holding `path` durable
@@ -88,8 +90,9 @@ public:
   // group-committed sync_filesystem() plus a directory fsync for the rename.
   static std::string commit_state(const fs::path& run_dir, const run_state& s);
 
-  // Stores `bytes` as blobs/<sha256> (content-addressed; idempotent).
-  // Returns the digest, or throws std::system_error.
+  // Stores `bytes` as blobs/<sha256> (content-addressed; idempotent), not
+  // synced: the next durable point makes it durable with the record that
+  // names it. Returns the digest, or throws std::system_error.
   static std::string put_blob(const fs::path& run_dir, const std::string& bytes);
   static std::optional<std::string> get_blob(const fs::path& run_dir, const std::string& sha);
 

@@ -137,10 +137,12 @@ void checkpoint(self_ptr self) {
   st.state.head_seq = st.log->last_seq();
   st.state.head_hash = st.log->last_hash();
   st.state.updated_at = codec::format_timestamp(codec::wall_clock_ms());
-  // One group-committed flush makes the log (and its blobs) durable, then
-  // state.json names the new head.
+  // One group-committed flush makes the log, its blobs and the artifacts
+  // written so far durable, then state.json names the new head.
   if (auto err = run_store::commit_state(st.cfg.run_dir, st.state); !err.empty())
     spdlog::error("run {}: {}", st.cfg.run_id, err);
+  else
+    st.log->mark_durable();
 }
 
 void pump(self_ptr self) {

@@ -91,6 +91,90 @@ TEST_P(crash_fixture, KilledRunResumesToTheSameResult) {
   EXPECT_EQ(replay.code, 0) << replay.out << replay.err;
 }
 
+// A power loss, as opposed to a SIGKILL: blobs and artifacts are written
+// without a sync of their own and reach the disk at the run's next durable
+// point, so past state.json's head a record may name a blob or an artifact
+// that never arrived. Simulated here by removing or garbling them after a
+// kill past the last durable point: resume cuts the log at the first such
+// record and recomputes from there, to the clean run's result. At or before
+// the head, the same damage is tampering and resume refuses it.
+TEST_F(crash_fixture, APowerLossPastTheDurableHeadIsCutAndRecomputed) {
+  auto clean = cli({"run", "--repo", repo.path().string(), "--json"});
+  ASSERT_EQ(clean.code, 0) << clean.err;
+  const auto clean_dir = home / "runs" / json::parse(clean.out)["run_id"].get<std::string>();
+
+  auto run_killed_after = [&](const std::string& point) {
+    auto killed = cli({"run", "--repo", repo.path().string()}, {{"CASM_TEST_KILL_AFTER", point}});
+    EXPECT_EQ(killed.code, 128 + 9) << killed.out << killed.err;
+    std::string id;
+    for (const auto& e : fs::directory_iterator(home / "runs")) {
+      const auto st = json::parse(slurp(e.path() / "state.json"));
+      if (st["status"] == "running") id = e.path().filename().string();
+    }
+    return id;
+  };
+  auto record_of = [](const fs::path& dir, const std::string& type) {
+    for (const auto& line : lines_of(dir / "events.jsonl"))
+      if (auto ev = json::parse(line); ev["type"] == type) return ev;
+    return json();
+  };
+
+  // 1. The report's request names a blob that is gone: cut at that record.
+  {
+    const auto id = run_killed_after("report.completed");
+    ASSERT_FALSE(id.empty());
+    const auto dir = home / "runs" / id;
+    const auto head = json::parse(slurp(dir / "state.json"))["head"]["seq"].get<uint64_t>();
+    const auto req = record_of(dir, "report.requested");
+    ASSERT_TRUE(req["payload"].contains("blob")) << req.dump();
+    ASSERT_GT(req["seq"].get<uint64_t>(), head);
+    fs::remove(dir / "blobs" / req["payload"]["blob"].get<std::string>());
+    spit(dir / "artifacts" / "issues.json", "{\"torn");
+    auto resumed = cli({"resume", "--run-id", id});
+    ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+    EXPECT_NE(resumed.err.find("from seq " + std::to_string(req["seq"].get<uint64_t>()) +
+                               " on were never made durable (blob "),
+              std::string::npos)
+      << resumed.err;
+    EXPECT_EQ(findings_of(dir), findings_of(clean_dir));
+    EXPECT_EQ(cli({"verify-log", "--run-id", id}).code, 0);
+    auto replay = cli({"replay", "--run-id", id});
+    EXPECT_EQ(replay.code, 0) << replay.out << replay.err;
+  }
+  // 2. The blobs arrived but an artifact the report announced did not:
+  //    cut at report.completed, the report is rendered again.
+  {
+    const auto id = run_killed_after("report.completed");
+    ASSERT_FALSE(id.empty());
+    const auto dir = home / "runs" / id;
+    const auto done = record_of(dir, "report.completed");
+    const auto rendered = slurp(dir / "artifacts" / "report.sarif");
+    spit(dir / "artifacts" / "report.sarif", "");
+    auto resumed = cli({"resume", "--run-id", id});
+    ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+    EXPECT_NE(resumed.err.find("from seq " + std::to_string(done["seq"].get<uint64_t>()) +
+                               " on were never made durable (artifact report.sarif"),
+              std::string::npos)
+      << resumed.err;
+    EXPECT_TRUE(slurp(dir / "artifacts" / "report.sarif") == rendered);  // rendered again, the same
+    EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
+  }
+  // 3. At or before the durable head a missing blob is not a lost tail.
+  {
+    const auto id = run_killed_after("report.completed");
+    ASSERT_FALSE(id.empty());
+    const auto dir = home / "runs" / id;
+    const auto started = record_of(dir, "run.started");
+    ASSERT_TRUE(started["payload"].contains("blob"));
+    const auto head = json::parse(slurp(dir / "state.json"))["head"]["seq"].get<uint64_t>();
+    ASSERT_LE(started["seq"].get<uint64_t>(), head);
+    fs::remove(dir / "blobs" / started["payload"]["blob"].get<std::string>());
+    auto resumed = cli({"resume", "--run-id", id});
+    EXPECT_EQ(resumed.code, 6) << resumed.out << resumed.err;
+    EXPECT_NE(resumed.err.find("is missing"), std::string::npos) << resumed.err;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(CrashPoints, crash_fixture,
                          ::testing::Values("run.started", "ingest.completed", "review.requested",
                                            "review.completed:2", "fix.completed",
