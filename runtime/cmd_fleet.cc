@@ -423,7 +423,7 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
     // call is refused by the accountant when its reservation does not fit.
     return doc.fleet_budget_usd < 0 || fleet_spent() == 0 || fleet_spent() < doc.fleet_budget_usd;
   };
-  fc.hooks.launch = [&](size_t i) {
+  fc.hooks.launch = [&](size_t i, const protocol::fleet_actor& scheduler) {
     fleet::launched_run out;
     auto& row = doc.runs[i];
     live_run lr;
@@ -467,6 +467,7 @@ int drive_fleet(const global_options& g, const run_options& opt, const run_plan&
     spawn_options so;
     so.dispatcher = fsys.dispatcher;  // --nodes: shards, fixes and validations go to nodes
     so.accountant = accountant;  // opens the run's budget in the fleet's core
+    lr.run.scfg.settling_to = scheduler;  // its slot is freed before its final flush
     out.supervisor = spawn_run(sys, lr.run.scfg, lr.run.start, store.home(), so);
     live.emplace(i, std::move(lr));
     return out;

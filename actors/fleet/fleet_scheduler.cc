@@ -19,7 +19,7 @@ void progress(self_ptr self, const char* event, size_t index, const std::string&
   p.status = status;
   p.exit_code = exit_code;
   p.done = st.cfg.done_before + st.done;
-  p.running = st.running;
+  p.running = st.working.size() + st.settling.size();  // not finished yet
   p.findings = st.cfg.findings_before + st.findings;
   p.cost_usd = st.cfg.cost_before + st.cost_usd;
   caf::anon_send(st.cfg.listener, std::move(p));
@@ -27,7 +27,7 @@ void progress(self_ptr self, const char* event, size_t index, const std::string&
 
 void maybe_finish(self_ptr self) {
   auto& st = self->state;
-  if (st.finished || st.running > 0) return;
+  if (st.finished || !st.working.empty() || !st.settling.empty()) return;
   if (!st.stopped && !st.budget_stopped && !st.cfg.todo.empty()) return;
   st.finished = true;
   messages::fleet_done d;
@@ -49,17 +49,23 @@ void ended(self_ptr self, size_t index, const messages::run_outcome& outcome,
   progress(self, "run_finished", index, run_id, outcome.status, outcome.exit_code);
 }
 
+// The run is over: out of whichever set holds it.
+void release(self_ptr self, const std::string& run_id) {
+  auto& st = self->state;
+  if (st.settling.erase(run_id) == 0) st.working.erase(run_id);
+}
+
 void admit(self_ptr self) {
   auto& st = self->state;
-  while (!st.stopped && !st.budget_stopped && st.running < st.cfg.parallel &&
-         !st.cfg.todo.empty()) {
+  while (!st.stopped && !st.budget_stopped && st.working.size() < st.cfg.parallel &&
+         st.working.size() + st.settling.size() < 2 * st.cfg.parallel && !st.cfg.todo.empty()) {
     if (st.cfg.hooks.may_admit && !st.cfg.hooks.may_admit()) {
       st.budget_stopped = true;
       break;
     }
     const size_t index = st.cfg.todo.front();
     st.cfg.todo.pop_front();
-    auto run = st.cfg.hooks.launch(index);
+    auto run = st.cfg.hooks.launch(index, protocol::fleet_actor{self});
     if (!run.error.empty()) {
       messages::run_outcome o;
       o.status = "failed";
@@ -68,21 +74,21 @@ void admit(self_ptr self) {
       ended(self, index, o, "", run.error, "");
       continue;
     }
-    ++st.running;
-    ++st.admitted;
     const std::string run_id = run.start.run_id;
+    st.working.insert(run_id);
+    ++st.admitted;
     progress(self, "run_started", index, run_id, "running", -1);
     // A run takes as long as it takes: the supervisor always answers (an
     // agent that dies becomes a recorded failed reply).
     self->request(run.supervisor, caf::infinite, run.start)
       .then(
         [=](messages::run_outcome& o) {
-          --self->state.running;
+          release(self, run_id);
           ended(self, index, o, "", "", run_id);
           admit(self);
         },
         [=](caf::error& err) {
-          --self->state.running;
+          release(self, run_id);
           ended(self, index, messages::run_outcome{}, self->system().render(err), "", run_id);
           admit(self);
         });
@@ -103,6 +109,12 @@ protocol::fleet_actor::behavior_type fleet_scheduler(self_ptr self, fleet_config
     [=](protocol::fleet_stop_atom) {
       self->state.stopped = true;
       maybe_finish(self);
+    },
+    [=](protocol::run_settling_atom, const std::string& run_id) {
+      auto& st = self->state;
+      if (st.working.erase(run_id) == 0) return;  // already answered
+      st.settling.insert(run_id);
+      admit(self);
     },
   };
 }

@@ -1,6 +1,13 @@
-// The fleet scheduler: one per fleet. It admits at most `parallel` runs at
-// once (backpressure: the next run starts only when one ends), asks each
-// run's supervisor to run, and tells the CLI what happened.
+// The fleet scheduler: one per fleet. It admits at most `parallel` runs to
+// work at once (backpressure: the next run starts only when one stops
+// working), asks each run's supervisor to run, and tells the CLI what
+// happened.
+//
+// A run stops working when its outcome is decided (its supervisor says
+// `settling`); it is finished when that outcome is durable and answered.
+// In between it only waits on its final flush, a group commit shared with
+// the other settling runs, and holds no core, agent or slot. No more than
+// 2 x `parallel` runs are ever open (working or settling).
 //
 // What a run *is* (its dir, lock, pinned config, agents) belongs to the
 // runtime, which passes it in as hooks; the scheduler owns only admission.
@@ -10,6 +17,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <set>
 #include <functional>
 #include <string>
 
@@ -37,8 +45,9 @@ struct row_tally {
 struct fleet_hooks {
   // May one more run be admitted? (the fleet budget; true without a cap)
   std::function<bool()> may_admit;
-  // Creates the run of row `index` and spawns its actors.
-  std::function<launched_run(size_t index)> launch;
+  // Creates the run of row `index` and spawns its actors; its supervisor
+  // tells `scheduler` when it settles (supervisor_config::settling_to).
+  std::function<launched_run(size_t index, const protocol::fleet_actor& scheduler)> launch;
   // Row `index` ended: its outcome, or the supervisor's failure (`failure`
   // set), or the launch error (`launch_error` set).
   std::function<row_tally(size_t index, const messages::run_outcome& outcome,
@@ -48,7 +57,7 @@ struct fleet_hooks {
 
 struct fleet_config {
   std::deque<size_t> todo;   // rows to run, in order
-  size_t parallel = 1;       // at most this many runs at once
+  size_t parallel = 1;       // at most this many runs working at once
   uint64_t done_before = 0;  // rows finished by an earlier process (resume)
   uint64_t findings_before = 0;
   double cost_before = 0;
@@ -59,7 +68,8 @@ struct fleet_config {
 struct fleet_state {
   static inline const char* name = "casm.fleet";
   fleet_config cfg;
-  size_t running = 0;
+  std::set<std::string> working;   // run ids admitted, not yet settling
+  std::set<std::string> settling;  // outcome decided, final flush pending
   uint64_t done = 0;
   uint64_t admitted = 0;
   uint64_t findings = 0;

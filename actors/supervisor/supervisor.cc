@@ -1,6 +1,7 @@
 #include "actors/supervisor/supervisor.h"
 
 #include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -165,9 +166,12 @@ void finish(self_ptr self, run_outcome outcome) {
   st.state.exit_code = outcome.exit_code;
   st.state.reason = outcome.reason;
   st.state.failure_kind = outcome.failure_kind;
+  // The run's work is over: its agents go, and a fleet may start the next
+  // run while this one's final flush (one group commit) runs.
+  stop_agents(self);
+  if (st.cfg.settling_to) caf::anon_send(st.cfg.settling_to, protocol::run_settling_atom::value, st.cfg.run_id);
   checkpoint(self);
   if (st.done) st.done->deliver(std::move(outcome));
-  stop_agents(self);
   self->quit();
 }
 

@@ -70,6 +70,10 @@ struct supervisor_config {
   // run made so cannot be explained, replayed or resumed; its state.json
   // says so. From $CASM_BENCH_NO_RECORD; never set by a user-facing flag.
   bool record = true;
+  // A fleet's scheduler: told `settling` once the run's outcome is decided,
+  // before the final flush (the run has stopped working). Unset for a
+  // single run.
+  protocol::fleet_actor settling_to;
 };
 
 struct supervisor_state {

@@ -70,10 +70,15 @@ using router_actor = caf::typed_actor<caf::replies_to<route_request>::with<route
 using connector_actor = caf::typed_actor<caf::replies_to<model_call>::with<model_reply>>;
 // The fleet scheduler (one per fleet): `start` begins admission, `stop`
 // ends it (SIGINT); runs already admitted finish. It reports fleet_progress
-// and, last, fleet_done to the actor that spawned it.
+// and, last, fleet_done to the actor that spawned it. A run's supervisor
+// says `settling` (with the run id) when the run's outcome is decided and
+// only its final flush remains: the run no longer works, so its slot goes
+// to the next run (docs/fleet.md, "Admission").
 using fleet_start_atom = caf::atom_constant<caf::atom("fltstart")>;
 using fleet_stop_atom = caf::atom_constant<caf::atom("fltstop")>;
-using fleet_actor = caf::typed_actor<caf::reacts_to<fleet_start_atom>, caf::reacts_to<fleet_stop_atom>>;
+using run_settling_atom = caf::atom_constant<caf::atom("settling")>;
+using fleet_actor = caf::typed_actor<caf::reacts_to<fleet_start_atom>, caf::reacts_to<fleet_stop_atom>,
+                                     caf::reacts_to<run_settling_atom, std::string>>;
 
 // A node's agent pool, published by `casm node` on CAF's middleman. The
 // origin says hello first (protocol versions must match), pings it as a

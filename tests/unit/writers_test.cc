@@ -271,6 +271,30 @@ TEST(WritersSarif, LevelsFollowTheSeverityVocabulary) {
   EXPECT_EQ(result_for(s, "todo.marker")["level"], "note");
 }
 
+// The rule catalog is rendered once per catalog and spliced into each
+// document: the text must be exactly what one dump(2) of the whole document
+// gives (indentation included), for the catalog it was given.
+TEST(WritersSarif, TheSplicedRuleCatalogIsExactlyAPlainRendering) {
+  auto rules = policy::rule_infos(policy::builtin_rules());
+  for (int pass = 0; pass < 2; ++pass) {  // the second is served from the memo
+    const std::string text = render_sarif(sample_findings(), sample_scope(), rules);
+    EXPECT_EQ(json::parse(text).dump(2) + "\n", text);
+    EXPECT_EQ(text.find("casm:rules"), std::string::npos);
+  }
+  // Another catalog is not served the first one's rendering.
+  rules.resize(2);
+  rules[1].message = "changed";
+  const std::string text = render_sarif({}, sample_scope(), rules);
+  EXPECT_EQ(json::parse(text).dump(2) + "\n", text);
+  const json doc = json::parse(text);
+  const json& list = doc["runs"][0]["tool"]["driver"]["rules"];
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1]["shortDescription"]["text"], "changed");
+  // No rules at all: an empty array.
+  EXPECT_EQ(json::parse(render_sarif({}, sample_scope(), {}))["runs"][0]["tool"]["driver"]["rules"],
+            json::array());
+}
+
 TEST(WritersSarif, SecuritySeverityOnlyForSecurityFamilies) {
   const auto rules = policy::rule_infos(policy::builtin_rules());
   const json s = json::parse(render_sarif({}, sample_scope(), rules));
