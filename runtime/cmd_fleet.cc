@@ -22,6 +22,7 @@
 #include <thread>
 
 #include <caf/actor_system.hpp>
+#include <simdjson.h>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
@@ -173,11 +174,17 @@ std::map<std::string, uint64_t> findings_of(const fs::path& run_dir) {
   std::map<std::string, uint64_t> out{{"info", 0}, {"low", 0}, {"medium", 0}, {"high", 0}};
   auto text = supervisor::read_file(supervisor::run_store::artifacts_dir(run_dir) / "issues.json");
   if (!text) return out;
-  auto doc = json::parse(*text, nullptr, false);
-  if (!doc.is_object() || !doc.contains("summary")) return out;
-  const json by = doc["summary"].value("by_severity", json::object());
-  for (auto it = by.begin(); it != by.end(); ++it)
-    if (it.value().is_number_unsigned()) out[it.key()] = it.value().get<uint64_t>();
+  // Only the summary is read: simdjson indexes the findings without
+  // building them (this runs on the scheduler, between a run's end and the
+  // next admission, and a large issues.json took milliseconds to build).
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object by;
+  if (parser.parse(*text).at_key("summary").at_key("by_severity").get(by) != simdjson::SUCCESS)
+    return out;
+  for (auto [key, value] : by) {
+    uint64_t n = 0;
+    if (value.get(n) == simdjson::SUCCESS) out[std::string(key)] = n;
+  }
   return out;
 }
 
