@@ -3,6 +3,8 @@
 #include <charconv>
 
 #include "messages/codec/digest.h"
+#include "messages/codec/json_text.h"
+#include "messages/data/fields.h"
 
 namespace casm::supervisor {
 
@@ -12,8 +14,12 @@ std::string hash_record(std::string_view prev, std::string_view body) {
   return h.finish_hex();
 }
 
-std::string encode_record(uint64_t seq, const std::string& run_id, const record_fields& f,
-                          const std::string& prev, std::string& hash_out) {
+namespace {
+
+// The record through nlohmann: for fields that are not UTF-8 (never the
+// supervisor's), so that they fail exactly as before.
+std::string encode_body_slow(uint64_t seq, const std::string& run_id, const record_fields& f,
+                             const std::string& prev) {
   nlohmann::json rec = nlohmann::json::object();
   rec["seq"] = seq;
   rec["run_id"] = run_id;
@@ -22,10 +28,46 @@ std::string encode_record(uint64_t seq, const std::string& run_id, const record_
   rec["source"] = f.source;
   rec["target"] = f.target;
   rec["type"] = f.type;
-  rec["payload"] = f.payload;
+  rec["payload"] = f.payload_text.empty() ? f.payload : nlohmann::json::parse(f.payload_text);
   rec["prev"] = prev;
   std::string line = rec.dump();  // sorted keys, no spaces: canonical
   line.pop_back();                // drop the final '}'
+  return line;
+}
+
+void put_string(std::string& out, std::string_view key, std::string_view value) {
+  out += key;
+  messages::json_write_string(out, value);
+}
+
+}  // namespace
+
+std::string encode_record(uint64_t seq, const std::string& run_id, const record_fields& f,
+                          const std::string& prev, std::string& hash_out) {
+  std::string line;
+  if (!codec::is_utf8(run_id) || !codec::is_utf8(f.ts) || !codec::is_utf8(f.kind) ||
+      !codec::is_utf8(f.source) || !codec::is_utf8(f.target) || !codec::is_utf8(f.type) ||
+      !codec::is_utf8(prev)) {
+    line = encode_body_slow(seq, run_id, f, prev);
+  } else {
+    // The keys in sorted order, as dump() writes them; the payload's text
+    // is copied, not rebuilt (a record's payload was a deep copy and a
+    // second dump here).
+    const std::string dumped = f.payload_text.empty() ? f.payload.dump() : std::string();
+    const std::string& payload = f.payload_text.empty() ? dumped : f.payload_text;
+    line.reserve(payload.size() + 256);
+    put_string(line, "{\"kind\":", f.kind);
+    line += ",\"payload\":";
+    line += payload;
+    put_string(line, ",\"prev\":", prev);
+    put_string(line, ",\"run_id\":", run_id);
+    line += ",\"seq\":";
+    line += std::to_string(seq);
+    put_string(line, ",\"source\":", f.source);
+    put_string(line, ",\"target\":", f.target);
+    put_string(line, ",\"ts\":", f.ts);
+    put_string(line, ",\"type\":", f.type);
+  }
   hash_out = hash_record(prev, line);
   line += ",\"hash\":\"";
   line += hash_out;

@@ -26,11 +26,16 @@ struct record_fields {
   std::string target;
   std::string type;
   nlohmann::json payload;
+  // When set, the payload's canonical text (what payload.dump() gives:
+  // sorted keys, no spaces), used as is instead of `payload`.
+  std::string payload_text;
 };
 
 // Encodes one record. Returns the full line (without the trailing '\n') and
-// sets `hash_out` to its hash. Throws nlohmann::json::exception only if a
-// payload string is not UTF-8, which codec::put_bytes rules out.
+// sets `hash_out` to its hash. The line is what nlohmann's dump() of the
+// record object gives (sorted keys, no spaces), written directly. Throws
+// nlohmann::json::exception only if a payload string is not UTF-8, which
+// codec::put_bytes rules out.
 std::string encode_record(uint64_t seq, const std::string& run_id, const record_fields& f,
                           const std::string& prev, std::string& hash_out);
 

@@ -100,19 +100,18 @@ uint64_t append(self_ptr self, std::string_view kind, std::string source, std::s
                 std::string type, payload_in in) {
   auto& st = self->state;
   if (!st.cfg.record) return ++st.unrecorded;
-  const std::string text = in.parsed ? in.value.dump() : std::move(in.text);
-  json payload;
+  // Canonical text either way: dump(), or to_json_text(), which is
+  // byte-identical to it (json_write_test); recorded as is.
+  std::string text = in.parsed ? in.value.dump() : std::move(in.text);
   if (text.size() > st.cfg.blob_threshold) {
     auto sha = run_store::put_blob(st.cfg.run_dir, text);
-    payload = json{{"blob", sha}, {"bytes", text.size()}};
-  } else {
-    payload = in.parsed ? std::move(in.value) : json::parse(text);
+    text = "{\"blob\":\"" + sha + "\",\"bytes\":" + std::to_string(text.size()) + "}";
   }
   const bool kill_point = !st.cfg.kill_after.empty() && st.cfg.kill_after.rfind(type, 0) == 0 &&
                          (st.cfg.kill_after.size() == type.size() ||
                           st.cfg.kill_after[type.size()] == ':');
   record_fields f{codec::format_timestamp(codec::wall_clock_ms()), kind, std::move(source),
-                  std::move(target), std::move(type), std::move(payload)};
+                  std::move(target), std::move(type), nullptr, std::move(text)};
   const uint64_t seq = st.log->append(f);
   if (kill_point && --st.kill_countdown <= 0) ::raise(SIGKILL);
   return seq;

@@ -66,6 +66,42 @@ TEST(RunLogFormat, CanonicalLineAndHashFollowTheConvention) {
   EXPECT_EQ(hash, codec::sha256_hex(codec::zero_hash() + "\n" + canonical));
 }
 
+// encode_record writes the line directly; it must be byte for byte what
+// nlohmann's dump() of the record object gives, whether the payload comes as
+// a value or as its canonical text, for fields that need escaping too.
+TEST(RunLogFormat, TheDirectLineIsExactlyTheDumpOfTheRecord) {
+  std::vector<json> payloads = {
+    json::object(), json::array(), json{{"i", 1}}, json{{"blob", std::string(64, 'b')}, {"bytes", 5000}},
+    json{{"quote", "a \"q\" \\ / \n\t\u0001 \u00e9 \u4e2d \U0001F600"}, {"n", -3}, {"x", 0.1}, {"big", 18446744073709551615ull}},
+    json{{"z", nullptr}, {"a", {true, false, 1.5e300, json::array({json::object()})}}}};
+  int i = 0;
+  for (const auto& p : payloads) {
+    record_fields f{"2026-01-01T00:00:00.000Z", "output", "co\"ord", "sup\\ervisor\n",
+                    "type." + std::to_string(i++), p};
+    json rec = json::object();
+    rec["seq"] = 42;
+    rec["run_id"] = "RUN";
+    rec["ts"] = f.ts;
+    rec["kind"] = std::string(f.kind);
+    rec["source"] = f.source;
+    rec["target"] = f.target;
+    rec["type"] = f.type;
+    rec["payload"] = p;
+    rec["prev"] = std::string(64, 'c');
+    std::string expected = rec.dump();
+    expected.pop_back();
+    std::string hash1, hash2;
+    const std::string from_value = encode_record(42, "RUN", f, std::string(64, 'c'), hash1);
+    f.payload = nullptr;
+    f.payload_text = p.dump();
+    const std::string from_text = encode_record(42, "RUN", f, std::string(64, 'c'), hash2);
+    EXPECT_EQ(from_value.substr(0, expected.size()), expected) << p.dump();
+    EXPECT_EQ(from_value.size(), expected.size() + hash_suffix_size);
+    EXPECT_EQ(from_text, from_value);
+    EXPECT_EQ(hash1, hash2);
+  }
+}
+
 TEST(RunLogFormat, PeekFindsTopLevelSeqAndPrevDespiteNestedKeys) {
   record_fields f = make_fields(1);
   f.payload = json{{"prev", std::string(64, 'f')}, {"seq", 99}};
