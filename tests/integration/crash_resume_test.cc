@@ -103,73 +103,67 @@ TEST_F(crash_fixture, APowerLossPastTheDurableHeadIsCutAndRecomputed) {
   ASSERT_EQ(clean.code, 0) << clean.err;
   const auto clean_dir = home / "runs" / json::parse(clean.out)["run_id"].get<std::string>();
 
-  auto run_killed_after = [&](const std::string& point) {
-    auto killed = cli({"run", "--repo", repo.path().string()}, {{"CASM_TEST_KILL_AFTER", point}});
+  // A run SIGKILLed right after its report: past its last durable point
+  // (its validation), so the report's records are an unflushed tail.
+  auto killed_run = [&] {
+    auto killed = cli({"run", "--repo", repo.path().string()},
+                      {{"CASM_TEST_KILL_AFTER", "report.completed"}});
     EXPECT_EQ(killed.code, 128 + 9) << killed.out << killed.err;
-    std::string id;
-    for (const auto& e : fs::directory_iterator(home / "runs")) {
-      const auto st = json::parse(slurp(e.path() / "state.json"));
-      if (st["status"] == "running") id = e.path().filename().string();
-    }
-    return id;
+    for (const auto& e : fs::directory_iterator(home / "runs"))
+      if (json::parse(slurp(e.path() / "state.json"))["status"] == "running") return e.path();
+    return fs::path();
+  };
+  auto head_of = [](const fs::path& dir) {
+    return json::parse(slurp(dir / "state.json"))["head"]["seq"].get<uint64_t>();
   };
   auto record_of = [](const fs::path& dir, const std::string& type) {
     for (const auto& line : lines_of(dir / "events.jsonl"))
       if (auto ev = json::parse(line); ev["type"] == type) return ev;
     return json();
   };
+  auto resume_cut_at = [&](const fs::path& dir, const json& rec, const std::string& why) {
+    auto resumed = cli({"resume", "--run-id", dir.filename().string()});
+    EXPECT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+    EXPECT_NE(resumed.err.find("from seq " + std::to_string(rec["seq"].get<uint64_t>()) +
+                               " on were never made durable (" + why),
+              std::string::npos)
+      << resumed.err;
+    EXPECT_EQ(cli({"verify-log", "--run-id", dir.filename().string()}).code, 0);
+    auto replay = cli({"replay", "--run-id", dir.filename().string()});
+    EXPECT_EQ(replay.code, 0) << replay.out << replay.err;
+  };
 
   // 1. The report's request names a blob that is gone: cut at that record.
   {
-    const auto id = run_killed_after("report.completed");
-    ASSERT_FALSE(id.empty());
-    const auto dir = home / "runs" / id;
-    const auto head = json::parse(slurp(dir / "state.json"))["head"]["seq"].get<uint64_t>();
+    const auto dir = killed_run();
+    ASSERT_FALSE(dir.empty());
     const auto req = record_of(dir, "report.requested");
     ASSERT_TRUE(req["payload"].contains("blob")) << req.dump();
-    ASSERT_GT(req["seq"].get<uint64_t>(), head);
+    ASSERT_GT(req["seq"].get<uint64_t>(), head_of(dir));
     fs::remove(dir / "blobs" / req["payload"]["blob"].get<std::string>());
     spit(dir / "artifacts" / "issues.json", "{\"torn");
-    auto resumed = cli({"resume", "--run-id", id});
-    ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
-    EXPECT_NE(resumed.err.find("from seq " + std::to_string(req["seq"].get<uint64_t>()) +
-                               " on were never made durable (blob "),
-              std::string::npos)
-      << resumed.err;
+    resume_cut_at(dir, req, "blob ");
     EXPECT_EQ(findings_of(dir), findings_of(clean_dir));
-    EXPECT_EQ(cli({"verify-log", "--run-id", id}).code, 0);
-    auto replay = cli({"replay", "--run-id", id});
-    EXPECT_EQ(replay.code, 0) << replay.out << replay.err;
   }
   // 2. The blobs arrived but an artifact the report announced did not:
   //    cut at report.completed, the report is rendered again.
   {
-    const auto id = run_killed_after("report.completed");
-    ASSERT_FALSE(id.empty());
-    const auto dir = home / "runs" / id;
-    const auto done = record_of(dir, "report.completed");
+    const auto dir = killed_run();
+    ASSERT_FALSE(dir.empty());
     const auto rendered = slurp(dir / "artifacts" / "report.sarif");
     spit(dir / "artifacts" / "report.sarif", "");
-    auto resumed = cli({"resume", "--run-id", id});
-    ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
-    EXPECT_NE(resumed.err.find("from seq " + std::to_string(done["seq"].get<uint64_t>()) +
-                               " on were never made durable (artifact report.sarif"),
-              std::string::npos)
-      << resumed.err;
+    resume_cut_at(dir, record_of(dir, "report.completed"), "artifact report.sarif");
     EXPECT_TRUE(slurp(dir / "artifacts" / "report.sarif") == rendered);  // rendered again, the same
-    EXPECT_EQ(cli({"replay", "--run-id", id}).code, 0);
   }
   // 3. At or before the durable head a missing blob is not a lost tail.
   {
-    const auto id = run_killed_after("report.completed");
-    ASSERT_FALSE(id.empty());
-    const auto dir = home / "runs" / id;
+    const auto dir = killed_run();
+    ASSERT_FALSE(dir.empty());
     const auto started = record_of(dir, "run.started");
     ASSERT_TRUE(started["payload"].contains("blob"));
-    const auto head = json::parse(slurp(dir / "state.json"))["head"]["seq"].get<uint64_t>();
-    ASSERT_LE(started["seq"].get<uint64_t>(), head);
+    ASSERT_LE(started["seq"].get<uint64_t>(), head_of(dir));
     fs::remove(dir / "blobs" / started["payload"]["blob"].get<std::string>());
-    auto resumed = cli({"resume", "--run-id", id});
+    auto resumed = cli({"resume", "--run-id", dir.filename().string()});
     EXPECT_EQ(resumed.code, 6) << resumed.out << resumed.err;
     EXPECT_NE(resumed.err.find("is missing"), std::string::npos) << resumed.err;
   }
