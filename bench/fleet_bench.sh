@@ -12,7 +12,10 @@
 #     repository, one after another.
 #
 #   bench/fleet_bench.sh [BUILD_DIR]      (default build)
-#   REPOS=240 PARALLEL=2 WORK=/tmp/casm-fleet-bench SRC=/usr/include
+#   REPOS=240 PARALLEL=2 PASSES=3 WORK=/tmp/casm-fleet-bench SRC=/usr/include
+#
+# Every fleet and the floor are measured PASSES times; the medians are
+# compared.
 #
 # Builds nothing. Caches the repositories in $WORK/repos (delete to rebuild).
 # Every fleet gets a fresh $CASM_HOME under $WORK (with the rule pack cache
@@ -98,7 +101,11 @@ start_node() {
   grep -o '127\.0\.0\.1:[0-9]*' "$work/node$k.out" | head -1 >"$work/node$k.addr"
 }
 
-# fleet LABEL [casm run flags...]: one fleet, a fresh home; prints a row.
+# fleet LABEL [casm run flags...]: PASSES fleets (default 3), each with a
+# fresh home; prints one row: the median wall (and the range), with repos/s,
+# MB/s and peak RSS of the median pass. One pass is at the mercy of
+# whatever else writes to this filesystem (a durable point is a syncfs,
+# which flushes every writer's dirty data), so the median is reported.
 # The home starts with the compiled rule pack the warm-up left in its cache
 # (a user's home keeps it: it is compiled once per rule pack, not per fleet).
 # Homes are removed at the end, not between fleets: on this disk (ext4
@@ -108,30 +115,40 @@ start_node() {
 fleet() {
   local label="$1"
   shift
-  local home="$work/home-$label"
-  rm -rf "$home"
-  if [[ -d "$work/home-warm-up/cache" ]]; then
-    mkdir -p "$home"
-    cp -r "$work/home-warm-up/cache" "$home/cache"
-  fi
-  local t0 t1 rc=0
-  t0=$(now)
-  /usr/bin/time -f '%M' -o "$work/fleet.rss" "$casm" --home "$home" run --repos "$repos" \
-    --parallel "${PARALLEL_OVERRIDE:-$parallel}" "$@" >"$work/fleet-$label.out" 2>"$work/fleet-$label.err" || rc=$?
-  t1=$(now)
-  local wall rss ok
-  wall=$(secs "$t0" "$t1")
-  rss=$(awk '{printf "%.0f", $1 / 1024}' "$work/fleet.rss")
-  ok=$(grep -c '"event":"run_finished".*"exit_code":0' "$work/fleet-$label.out" || true)
-  printf '%-22s %8s s %8.1f repos/s %8.1f MB/s %6s MB peak RSS (origin)  %s/%s exit 0 (fleet exit %s)\n' \
-    "$label" "$wall" "$(awk -v c="$count" -v w="$wall" 'BEGIN {print c / w}')" \
-    "$(awk -v b="$bytes" -v w="$wall" 'BEGIN {print b / 1e6 / w}')" "$rss" "$ok" "$count" "$rc"
+  local passes="${PASSES:-3}"
+  [[ "$label" == "warm-up" ]] && passes=1
+  local walls=() rsss=() oks=() rcs=()
+  for k in $(seq 1 "$passes"); do
+    local home="$work/home-$label-$k"
+    rm -rf "$home"
+    if [[ -d "$work/home-warm-up-1/cache" ]]; then
+      mkdir -p "$home"
+      cp -r "$work/home-warm-up-1/cache" "$home/cache"
+    fi
+    local t0 t1 rc=0
+    t0=$(now)
+    /usr/bin/time -f '%M' -o "$work/fleet.rss" "$casm" --home "$home" run --repos "$repos" \
+      --parallel "${PARALLEL_OVERRIDE:-$parallel}" "$@" >"$work/fleet-$label.out" 2>"$work/fleet-$label.err" || rc=$?
+    t1=$(now)
+    walls+=("$(secs "$t0" "$t1")")
+    rsss+=("$(awk '{printf "%.0f", $1 / 1024}' "$work/fleet.rss")")
+    oks+=("$(grep -c '"event":"run_finished".*"exit_code":0' "$work/fleet-$label.out" || true)")
+    rcs+=("$rc")
+  done
+  # The median pass (by wall).
+  local mid
+  mid=$(for i in "${!walls[@]}"; do echo "${walls[$i]} $i"; done | sort -n | awk -v n="$passes" 'NR == int((n + 1) / 2) {print $2}')
+  local wall="${walls[$mid]}" range
+  range=$(printf '%s\n' "${walls[@]}" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%s-%s", lo, hi}')
+  printf '%-22s %8s s (%s over %s) %8.1f repos/s %8.1f MB/s %6s MB peak RSS (origin)  %s/%s exit 0 (fleet exit %s)\n' \
+    "$label" "$wall" "$range" "$passes" "$(awk -v c="$count" -v w="$wall" 'BEGIN {print c / w}')" \
+    "$(awk -v b="$bytes" -v w="$wall" 'BEGIN {print b / 1e6 / w}')" "${rsss[$mid]}" "${oks[$mid]}" "$count" "${rcs[$mid]}"
   echo "$wall" >"$work/wall-$label"
 }
 homes_made=1
 
 echo
-echo "== fleets (wall clock, one pass each, warm page cache after the first) =="
+echo "== fleets (wall clock: the median of PASSES=${PASSES:-3} passes, warm page cache) =="
 fleet "warm-up" >/dev/null
 fleet "local"
 CASM_BENCH_NO_RECORD=1 fleet "local, no record"
@@ -151,11 +168,18 @@ echo "   node peak RSS: $node_rss"
 
 echo
 echo "== floors (one repository after another) =="
-floor_s=0
-for r in "$repos"/*/; do
-  s=$("$floor" "$r" --threads 1 | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
-  floor_s=$(awk -v a="$floor_s" -v b="$s" 'BEGIN {print a + b}')
+# The floor is measured PASSES times too; its median is the one compared.
+floors=()
+for k in $(seq 1 "${PASSES:-3}"); do
+  f=0
+  for r in "$repos"/*/; do
+    s=$("$floor" "$r" --threads 1 | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
+    f=$(awk -v a="$f" -v b="$s" 'BEGIN {print a + b}')
+  done
+  floors+=("$f")
 done
+floor_s=$(printf '%s\n' "${floors[@]}" | sort -n | awk -v n="${#floors[@]}" 'NR == int((n + 1) / 2)')
+floor_range=$(printf '%s\n' "${floors[@]}" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f-%.2f", lo, hi}')
 "$patterns" --dump-patterns "$work/rg.txt" --dump-posix "$work/ere.txt" >/dev/null
 # git grep runs the patterns one by one (the engine of git-secrets); it is
 # slow, so the whole pass is cut off after GIT_TIMEOUT seconds.
@@ -171,7 +195,7 @@ grep_s=$(secs "$t2" "$t3")
 local_s=$(cat "$work/wall-local")
 wide_s=$(cat "$work/wall-local, --parallel $wide")
 norec_s=$(cat "$work/wall-local, no record")
-printf 'libgit2 floor (read every blob, 1 thread, summed)  %8.2f s\n' "$floor_s"
+printf 'libgit2 floor (read every blob, 1 thread, summed)  %8.2f s (%s over %s)\n' "$floor_s" "$floor_range" "${#floors[@]}"
 printf 'git grep -n -E -f <%s ERE patterns> HEAD, in turn  %8s s\n' "$(wc -l <"$work/ere.txt")" "$grep_s"
 echo
 printf 'recording (log, blobs, head, syncs) = %.0f%% of the local fleet wall (%s s vs %s s without)\n' \
