@@ -61,7 +61,6 @@ std::optional<run_records> load_run(const std::string& home_flag, const std::str
   out.state = *st;
   std::string blob_problem;
   uint64_t offset = 0;  // of the current line in the log
-  std::vector<std::string> lost_blobs;  // named past the cut
   auto v = supervisor::verify_log(
     run_store::log_file(out.dir), supervisor::expected_head{st->head_seq, st->head_hash},
     [&](uint64_t seq, std::string_view line) {
@@ -71,29 +70,22 @@ std::optional<run_records> load_run(const std::string& home_flag, const std::str
         const json rec = json::parse(line);
         const auto& p = rec["payload"];
         if (p.is_object() && p.size() == 2 && p.contains("blob") && p["blob"].is_string())
-          lost_blobs.push_back(p["blob"]);
+          out.lost.blobs.push_back(p["blob"]);
         return;
       }
       json rec = json::parse(line);
       std::string problem = run_store::resolve_blob(out.dir, rec["payload"]);
       if (problem.empty() && cut_lost_tail && seq > st->head_seq) problem = unflushed_artifact(out.dir, rec);
       if (!problem.empty() && cut_lost_tail && seq > st->head_seq) {
-        out.lost = {seq, at, problem};
+        out.lost = {seq, at, problem, {}};
         const auto& p = rec["payload"];  // still the reference if its blob failed
-        if (p.is_object() && p.contains("blob") && p["blob"].is_string()) lost_blobs.push_back(p["blob"]);
+        if (p.is_object() && p.contains("blob") && p["blob"].is_string()) out.lost.blobs.push_back(p["blob"]);
         return;
       }
       if (!problem.empty() && blob_problem.empty())
         blob_problem = "seq " + std::to_string(seq) + ": " + problem;
       out.records.push_back(std::move(rec));
     });
-  for (const auto& sha : lost_blobs) {
-    std::string problem;
-    if (!run_store::blob_text(out.dir, json{{"blob", sha}, {"bytes", 0}}, problem) && !problem.empty()) {
-      std::error_code ec;
-      std::filesystem::remove(run_store::blobs_dir(out.dir) / sha, ec);
-    }
-  }
   if (!v.ok || !blob_problem.empty()) {
     print_error("the log of run " + run_id + " does not verify: " +
                 (v.ok ? blob_problem : v.problem));
@@ -109,6 +101,13 @@ std::string cut_lost_tail_of(const run_records& r) {
   const auto file = run_store::log_file(r.dir);
   if (::truncate(file.c_str(), static_cast<off_t>(r.lost.log_bytes)) != 0)
     return "cannot truncate " + file.string() + ": " + std::strerror(errno);
+  for (const auto& sha : r.lost.blobs) {
+    std::string problem;
+    if (!run_store::blob_text(r.dir, json{{"blob", sha}, {"bytes", 0}}, problem)) {
+      std::error_code ec;
+      std::filesystem::remove(run_store::blobs_dir(r.dir) / sha, ec);
+    }
+  }
   return {};
 }
 

@@ -19,6 +19,7 @@ struct lost_tail {
   uint64_t from_seq = 0;     // 0: nothing lost
   uint64_t log_bytes = 0;    // the log's length before that record
   std::string why;           // e.g. "blob <sha> is missing"
+  std::vector<std::string> blobs;  // the blobs the dropped records name
 };
 
 struct run_records {
@@ -37,15 +38,16 @@ struct run_records {
 // name them. So after a power loss, a record past the head may name a blob
 // or an artifact that never reached the disk, or reached it torn. With
 // `cut_lost_tail` (a resume), the records from the first such one on are
-// dropped and described in `lost`; blobs they name that do not match their
-// digest are deleted, so the recomputation writes them again. The caller
-// truncates the log at `lost.log_bytes` (cut_lost_tail_of). At or before
-// the head, the same finding is tampering: exit 6, as without the flag.
+// dropped and described in `lost`; nothing is changed on disk (the caller
+// holds no lock yet). At or before the head, the same finding is
+// tampering: exit 6, as without the flag.
 std::optional<run_records> load_run(const std::string& home_flag, const std::string& run_id,
                                     int& exit_code, bool cut_lost_tail = false);
 
-// Truncates the log of `r` before its lost tail (no-op without one).
-// Returns "" or the error.
+// Under the run's lock: truncates the log of `r` before its lost tail and
+// deletes the blobs the dropped records name that do not match their digest,
+// so that the recomputation writes them again (a no-op without a lost
+// tail). Returns "" or the error.
 std::string cut_lost_tail_of(const run_records& r);
 
 // The payload of the last record of `type`, or null.
