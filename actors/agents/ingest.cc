@@ -200,12 +200,15 @@ ingest_result ingest_repository(const ingest_request& req) {
                                                     : git_repository_workdir(repo.get());
   r.bare = git_repository_is_bare(repo.get()) == 1;
   r.shallow = git_repository_is_shallow(repo.get()) == 1;
-  if (git_repository_is_empty(repo.get()) == 1 || !has_any_reference(repo.get()))
-    return bad_input("repository " + name + " is empty (it has no commits)");
-
   commit_ptr head;
   std::string error;
-  if (!resolve_commit(repo.get(), r.head_rev, name, head, error)) return bad_input(error);
+  if (!resolve_commit(repo.get(), r.head_rev, name, head, error)) {
+    // Asked only when the revision does not resolve: listing the refs costs
+    // a directory scan, and a repository whose revision resolves has a commit.
+    if (git_repository_is_empty(repo.get()) == 1 || !has_any_reference(repo.get()))
+      return bad_input("repository " + name + " is empty (it has no commits)");
+    return bad_input(error);
+  }
   r.head_commit = oid_hex(git_commit_id(head.get()));
   r.head_tree = oid_hex(git_commit_tree_id(head.get()));
   r.head_time = static_cast<int64_t>(git_commit_time(head.get()));
