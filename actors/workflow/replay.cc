@@ -137,9 +137,14 @@ json payload_of(const output& o) {
   return std::visit([](const auto& m) { return json(m); }, o);
 }
 
-// The canonical text of an emitted message, written without a DOM.
-std::string text_of(const output& o) {
-  return std::visit([](const auto& m) { return messages::to_json_text(m); }, o);
+// The canonical text of an emitted message, written without a DOM into a
+// buffer of the thread's, reused from message to message and run to run
+// (valid until the next call).
+const std::string& text_of(const output& o) {
+  thread_local std::string out;
+  out.clear();
+  std::visit([](const auto& m) { messages::json_write_value(out, m); }, o);
+  return out;
 }
 
 json message(const std::string& type, const json& payload) {
