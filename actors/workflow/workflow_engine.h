@@ -70,6 +70,10 @@ public:
   std::vector<output> start(const run_start& start);
   std::vector<output> on_reply(const ingest_result& r);
   std::vector<output> on_reply(const review_result& r);
+  // The same, taking the reply's contents (replay decodes each reply once
+  // and needs it no more: a listing of every file is not copied).
+  std::vector<output> on_reply(ingest_result&& r);
+  std::vector<output> on_reply(review_result&& r);
   std::vector<output> on_reply(const fix_result& r);
   std::vector<output> on_reply(const validate_result& r);
   std::vector<output> on_reply(const report_result& r);
