@@ -178,7 +178,16 @@ fix_plan plan_fixes(const std::vector<finding>& findings, const ingest_result& i
     const std::string* oid = nullptr;
     uint32_t mode = 0;
   };
-  std::unordered_map<std::string_view, blob_ref> blob_of;
+  // FNV-1a: a path is short, and a hash the library deems slow makes a
+  // small map compare every key on every lookup instead.
+  struct path_hash {
+    size_t operator()(std::string_view s) const {
+      uint64_t h = 14695981039346656037ull;
+      for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+      return static_cast<size_t>(h);
+    }
+  };
+  std::unordered_map<std::string_view, blob_ref, path_hash> blob_of;
   for (const finding* f : fixable) blob_of.emplace(f->path, blob_ref{});
   if (!blob_of.empty()) {
     for (const auto& f : in.files)

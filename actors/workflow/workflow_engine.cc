@@ -126,7 +126,27 @@ void workflow_engine::begin_stage(std::vector<output>& out) {
       for (auto& shard : shards_) shard.excerpt_bytes = rc.review_excerpt_bytes;
     reviews_.assign(shards_.size(), review_result{});
     reviews_pending_ = shards_.size();
-    for (const auto& shard : shards_) out.emplace_back(shard);
+    out.reserve(out.size() + shards_.size());
+    // Only routed review tasks read a shard's lists back (task_paths);
+    // otherwise the lists go out with the request instead of being copied.
+    const bool keep_lists = rc.enabled && rc.reviewer_enabled;
+    for (auto& shard : shards_) {
+      if (keep_lists) {
+        out.emplace_back(shard);
+        continue;
+      }
+      auto files = std::move(shard.files);
+      auto changes = std::move(shard.changes);
+      auto commits = std::move(shard.commits);
+      shard.files.clear();
+      shard.changes.clear();
+      shard.commits.clear();
+      review_request sent = shard;  // every other field, the lists now empty
+      sent.files = std::move(files);
+      sent.changes = std::move(changes);
+      sent.commits = std::move(commits);
+      out.emplace_back(std::move(sent));
+    }
   } else if (s == "gate") {
     if (ingest_.mode != "diff") {
       skip_stage(out, "no incoming diff (no --base): the swarm's own patch is scored at the "

@@ -159,6 +159,8 @@ private:
   std::vector<messages::artifact_ref> artifacts_;
 
   // analyze
+  // The review requests as emitted; their files, changes and commits only
+  // when review tasks are routed (task_paths reads them), else empty.
   std::vector<review_request> shards_;
   std::vector<review_result> reviews_;
   size_t reviews_pending_ = 0;
