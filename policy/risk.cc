@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <tuple>
@@ -101,24 +102,18 @@ double saturation(uint32_t n) {
   return 1.0 - std::ldexp(1.0, -static_cast<int>(std::min(n, 1074u)));
 }
 
-std::vector<glob> compile_globs(const std::vector<std::string>& patterns) {
-  std::vector<glob> out;
-  for (const auto& p : patterns) {
-    std::string error;
-    auto g = glob::compile(p, &error);
-    if (!g) throw std::invalid_argument("ruleset glob does not compile: " + error);
-    out.push_back(std::move(*g));
-  }
-  return out;
+// The ruleset's globs, compiled once per pattern list and thread
+// (compiled_glob_set): assess() runs for every gate of every run.
+std::shared_ptr<const glob_set> compile_globs(const std::vector<std::string>& patterns) {
+  std::string error;
+  auto set = compiled_glob_set(patterns, &error);
+  if (!set) throw std::invalid_argument("ruleset glob does not compile: " + error);
+  return set;
 }
 
 // Index of the first glob matching the file's path (or its old path), or -1.
-int first_match(const std::vector<glob>& globs, const file_fact& f) {
-  for (size_t i = 0; i < globs.size(); ++i) {
-    if (globs[i].matches(f.path)) return static_cast<int>(i);
-    if (!f.old_path.empty() && globs[i].matches(f.old_path)) return static_cast<int>(i);
-  }
-  return -1;
+int first_match(const glob_set& globs, const file_fact& f) {
+  return globs.first_match_index(f.path, f.old_path);
 }
 
 std::string format2(double v) {
@@ -204,9 +199,7 @@ std::optional<scanner> build_heuristics_scanner(const ruleset& rs, std::string* 
 
 bool is_dependency_file(const ruleset& rs, std::string_view path) {
   if (!rs.dependency) return false;
-  for (const auto& g : compile_globs(rs.dependency->files))
-    if (g.matches(path)) return true;
-  return false;
+  return compile_globs(rs.dependency->files)->matches(path);
 }
 
 diff_evidence collect_evidence(const scanner& heuristics_scanner,
@@ -289,9 +282,11 @@ risk_assessment assess(const ruleset& rs, const diff_evidence& ev) {
   out.thresholds = rs.thresholds;
   assessment_builder b(out);
 
-  const auto high = compile_globs(rs.high_paths);
-  const auto medium = compile_globs(rs.medium_paths);
-  const auto deps = rs.dependency ? compile_globs(rs.dependency->files) : std::vector<glob>{};
+  const auto high_set = compile_globs(rs.high_paths);
+  const auto medium_set = compile_globs(rs.medium_paths);
+  static const std::vector<std::string> no_files;
+  const auto deps_set = compile_globs(rs.dependency ? rs.dependency->files : no_files);
+  const glob_set &high = *high_set, &medium = *medium_set, &deps = *deps_set;
 
   bool touches_high = false, touches_medium = false, touches_deps = false;
   std::set<std::string> deny, allow, dependency_files;
@@ -354,9 +349,7 @@ risk_assessment assess(const ruleset& rs, const diff_evidence& ev) {
     const dependency_risk& d = *rs.dependency;
     uint32_t evidence = 0;
     for (const auto& c : ev.dependency_changes) {
-      file_fact as_file;
-      as_file.path = c.file;
-      if (first_match(deps, as_file) < 0) continue;
+      if (deps.first_match_index(c.file) < 0) continue;
       touches_deps = true;
       if (!dependency_files.count(c.file)) {
         dependency_files.insert(c.file);

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <memory>
+#include <string_view>
 #include <tuple>
+#include <unordered_map>
 
 #include "policy/glob.h"
 
@@ -11,35 +14,45 @@ namespace casm::workflow {
 
 namespace {
 
-policy::glob_set compile_or_empty(const std::vector<std::string>& patterns) {
+// Compiled once per pattern list and thread (policy::compiled_glob_set):
+// the engine plans with the same lists run after run.
+std::shared_ptr<const policy::glob_set> compile_or_empty(const std::vector<std::string>& patterns) {
   std::string error;
   // Patterns were validated when the config was loaded; a bad one here
   // matches nothing rather than everything.
-  auto set = policy::glob_set::compile(patterns, &error);
-  return set ? *set : policy::glob_set{};
+  auto set = policy::compiled_glob_set(patterns, &error);
+  if (set) return set;
+  static const auto none = std::make_shared<const policy::glob_set>();
+  return none;
 }
 
-// Greedy balance by bytes: deterministic for the same input. key_of returns
-// a reference: a copy per comparison was a tenth of `casm replay`'s time.
+// Greedy balance by bytes: deterministic for the same input. Sorts pointers
+// and copies each item once, into its shard (key_of returns a reference: a
+// copy per comparison was a tenth of `casm replay`'s time).
 template <class Item, class Size, class Key>
-std::vector<std::vector<Item>> balance(std::vector<Item> items, size_t shards, Size size_of,
-                                       Key key_of) {
-  std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
-    if (size_of(a) != size_of(b)) return size_of(a) > size_of(b);
-    return key_of(a) < key_of(b);
+std::vector<std::vector<Item>> balance(std::vector<const Item*> items, size_t shards,
+                                       Size size_of, Key key_of) {
+  std::stable_sort(items.begin(), items.end(), [&](const Item* a, const Item* b) {
+    if (size_of(*a) != size_of(*b)) return size_of(*a) > size_of(*b);
+    return key_of(*a) < key_of(*b);
   });
-  std::vector<std::vector<Item>> out(shards);
+  std::vector<std::vector<const Item*>> picked(shards);
+  for (auto& p : picked) p.reserve(items.size() / shards + 1);
   std::vector<uint64_t> load(shards, 0);
-  for (auto& it : items) {
+  for (const Item* it : items) {
     size_t best = 0;
     for (size_t s = 1; s < shards; ++s)
       if (load[s] < load[best]) best = s;
-    load[best] += size_of(it) + 1;
-    out[best].push_back(std::move(it));
+    load[best] += size_of(*it) + 1;
+    picked[best].push_back(it);
   }
-  for (auto& shard : out)
-    std::sort(shard.begin(), shard.end(),
-              [&](const Item& a, const Item& b) { return key_of(a) < key_of(b); });
+  std::vector<std::vector<Item>> out(shards);
+  for (size_t s = 0; s < shards; ++s) {
+    std::sort(picked[s].begin(), picked[s].end(),
+              [&](const Item* a, const Item* b) { return key_of(*a) < key_of(*b); });
+    out[s].reserve(picked[s].size());
+    for (const Item* it : picked[s]) out[s].push_back(*it);
+  }
   return out;
 }
 
@@ -49,7 +62,8 @@ std::vector<review_request> make_review_shards(const ingest_result& in,
                                                const audit_options& options,
                                                const std::function<std::string()>& next_call_id,
                                                std::vector<messages::skipped_file>& allowlisted) {
-  const auto allow = compile_or_empty(options.allow_paths);
+  const auto allow_set = compile_or_empty(options.allow_paths);
+  const policy::glob_set& allow = *allow_set;
   const size_t want = std::max<uint32_t>(1, options.reviewers);
   std::vector<review_request> shards;
   auto make = [&](size_t n) {
@@ -70,12 +84,13 @@ std::vector<review_request> make_review_shards(const ingest_result& in,
     return shards;
   }
   if (in.mode == "diff") {
-    std::vector<messages::changed_file> keep;
+    std::vector<const messages::changed_file*> keep;
+    keep.reserve(in.changes.size());
     for (const auto& c : in.changes) {
       if (!allow.empty() && allow.matches(c.path))
         allowlisted.push_back({c.path, "allowlisted", c.size, "matches analyze.allowlist.paths"});
       else
-        keep.push_back(c);
+        keep.push_back(&c);
     }
     const size_t n = std::max<size_t>(1, std::min(want, keep.size()));
     auto parts = balance(std::move(keep), n,
@@ -85,12 +100,13 @@ std::vector<review_request> make_review_shards(const ingest_result& in,
     for (size_t i = 0; i < n; ++i) shards[i].changes = std::move(parts[i]);
     return shards;
   }
-  std::vector<messages::file_entry> keep;
+  std::vector<const messages::file_entry*> keep;
+  keep.reserve(in.files.size());
   for (const auto& f : in.files) {
     if (!allow.empty() && allow.matches(f.path))
       allowlisted.push_back({f.path, "allowlisted", f.size, "matches analyze.allowlist.paths"});
     else
-      keep.push_back(f);
+      keep.push_back(&f);
   }
   const size_t n = std::max<size_t>(1, std::min(want, keep.size()));
   auto parts = balance(std::move(keep), n, [](const messages::file_entry& f) { return f.size; },
@@ -135,32 +151,61 @@ merged_review merge_reviews(const std::vector<review_result>& results,
 fix_plan plan_fixes(const std::vector<finding>& findings, const ingest_result& in,
                     const audit_options& options) {
   fix_plan plan;
-  const auto sensitive = compile_or_empty(options.sensitive_paths);
-  const auto deps = compile_or_empty(options.dependency_files);
-  // Where each head blob is (full audit: files; diff audit: new side).
-  std::map<std::string, std::pair<std::string, uint32_t>> blob_of;
-  for (const auto& f : in.files) blob_of[f.path] = {f.oid, f.mode};
-  for (const auto& c : in.changes)
-    if (c.status != "deleted") blob_of[c.path] = {c.new_oid, 0100644};
+  const auto sensitive_set = compile_or_empty(options.sensitive_paths);
+  const auto deps_set = compile_or_empty(options.dependency_files);
+  const policy::glob_set &sensitive = *sensitive_set, &deps = *deps_set;
   std::map<std::string, std::set<uint32_t>> secret_lines;
   for (const auto& f : findings)
     if (f.secret && f.commit.empty()) secret_lines[f.path].insert(f.line);
 
-  std::map<std::string, fix_file> files;
+  // The findings the fixer may take, in order; the others become suggestions.
+  std::vector<const finding*> fixable;
   for (const auto& f : findings) {
     if (!f.fixable || !f.commit.empty()) continue;  // history findings are in the past
     auto note = [&](const char* why) { plan.suggestions.push_back({f.path, f.rule_id, f.line, why}); };
     if (!options.fixer_enabled) { note("fixer_disabled"); continue; }
     if (!sensitive.empty() && sensitive.matches(f.path)) { note("sensitive_path"); continue; }
     if (!deps.empty() && deps.matches(f.path)) { note("dependency_file"); continue; }
-    const auto& secrets = secret_lines[f.path];
-    if (secrets.count(f.line)) { note("secret_line"); continue; }
-    auto blob = blob_of.find(f.path);
-    if (blob == blob_of.end()) continue;
+    auto secrets = secret_lines.find(f.path);
+    if (secrets != secret_lines.end() && secrets->second.count(f.line)) { note("secret_line"); continue; }
+    fixable.push_back(&f);
+  }
+
+  // Where each of their head blobs is (full audit: files; diff audit: new
+  // side; the last listing of a path wins). Only those paths are looked up:
+  // a listing has every file of the repo, a plan a few.
+  struct blob_ref {
+    const std::string* oid = nullptr;
+    uint32_t mode = 0;
+  };
+  // FNV-1a: a path is short, and a hash the library deems slow makes a
+  // small map compare every key on every lookup instead.
+  struct path_hash {
+    size_t operator()(std::string_view s) const {
+      uint64_t h = 14695981039346656037ull;
+      for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+      return static_cast<size_t>(h);
+    }
+  };
+  std::unordered_map<std::string_view, blob_ref, path_hash> blob_of;
+  for (const finding* f : fixable) blob_of.emplace(f->path, blob_ref{});
+  if (!blob_of.empty()) {
+    for (const auto& f : in.files)
+      if (auto it = blob_of.find(f.path); it != blob_of.end()) it->second = {&f.oid, f.mode};
+    for (const auto& c : in.changes)
+      if (c.status != "deleted")
+        if (auto it = blob_of.find(c.path); it != blob_of.end()) it->second = {&c.new_oid, 0100644};
+  }
+
+  std::map<std::string, fix_file> files;
+  for (const finding* fp : fixable) {
+    const finding& f = *fp;
+    const blob_ref& blob = blob_of.at(f.path);
+    if (!blob.oid) continue;
     auto& ff = files[f.path];
     ff.path = f.path;
-    ff.oid = blob->second.first;
-    ff.mode = blob->second.second;
+    ff.oid = *blob.oid;
+    ff.mode = blob.mode;
     if (f.rule_id == "final_newline.missing") {
       ff.add_final_newline = true;
     } else {

@@ -21,7 +21,8 @@ struct decoded_input {
   virtual ~decoded_input() = default;
   // The call id a reply answers; nullptr for an unsolicited input.
   virtual const std::string* call_id() const = 0;
-  virtual std::vector<output> feed(workflow_engine& engine) const = 0;
+  // Hands the input to the engine, once: it may take the decoded contents.
+  virtual std::vector<output> feed(workflow_engine& engine) = 0;
 };
 
 // An input the coordinator accepts: a reply to one of its requests, or an
@@ -59,8 +60,8 @@ template <class Reply>
 struct decoded_reply final : decoded_input {
   Reply value;
   const std::string* call_id() const override { return &value.call_id; }
-  std::vector<output> feed(workflow_engine& engine) const override {
-    return engine.on_reply(value);
+  std::vector<output> feed(workflow_engine& engine) override {
+    return engine.on_reply(std::move(value));
   }
 };
 
@@ -68,7 +69,7 @@ template <class Input, std::vector<output> (workflow_engine::*Handler)(const Inp
 struct decoded_delivery final : decoded_input {
   Input value;
   const std::string* call_id() const override { return nullptr; }
-  std::vector<output> feed(workflow_engine& engine) const override {
+  std::vector<output> feed(workflow_engine& engine) override {
     return (engine.*Handler)(value);
   }
 };
@@ -137,9 +138,14 @@ json payload_of(const output& o) {
   return std::visit([](const auto& m) { return json(m); }, o);
 }
 
-// The canonical text of an emitted message, written without a DOM.
-std::string text_of(const output& o) {
-  return std::visit([](const auto& m) { return messages::to_json_text(m); }, o);
+// The canonical text of an emitted message, written without a DOM into a
+// buffer of the thread's, reused from message to message and run to run
+// (valid until the next call).
+const std::string& text_of(const output& o) {
+  thread_local std::string out;
+  out.clear();
+  std::visit([](const auto& m) { messages::json_write_value(out, m); }, o);
+  return out;
 }
 
 json message(const std::string& type, const json& payload) {

@@ -12,7 +12,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,8 +85,35 @@ private:
   bool diverge(uint64_t seq, std::string type, std::string reason, nlohmann::json expected,
                nlohmann::json actual);
 
+  // A FIFO that keeps its storage: std::deque allocates a node per message
+  // when messages are as large as a report request.
+  class output_queue {
+  public:
+    bool empty() const { return head_ == items_.size(); }
+    const output& front() const { return items_[head_]; }
+    void push_back(output&& o) { items_.push_back(std::move(o)); }
+    void pop_front() {
+      if (++head_ == items_.size()) {
+        items_.clear();
+        head_ = 0;
+      } else if (head_ >= 32 && 2 * head_ >= items_.size()) {
+        // Never empty for long: drop the matched half.
+        items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
+    }
+    std::vector<output>::const_iterator begin() const {
+      return items_.begin() + static_cast<std::ptrdiff_t>(head_);
+    }
+    std::vector<output>::const_iterator end() const { return items_.end(); }
+
+  private:
+    std::vector<output> items_;
+    size_t head_ = 0;  // items_[head_] is the front
+  };
+
   workflow_engine engine_;
-  std::deque<output> emitted_;  // emitted, not yet matched with a record
+  output_queue emitted_;  // emitted, not yet matched with a record
   std::unordered_map<std::string, const input_route*> awaiting_;  // call id -> its reply's route
   std::string engine_error_;    // what the replayed engine threw; it takes no more input
   replay_result result_;

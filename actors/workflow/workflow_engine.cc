@@ -126,7 +126,27 @@ void workflow_engine::begin_stage(std::vector<output>& out) {
       for (auto& shard : shards_) shard.excerpt_bytes = rc.review_excerpt_bytes;
     reviews_.assign(shards_.size(), review_result{});
     reviews_pending_ = shards_.size();
-    for (const auto& shard : shards_) out.emplace_back(shard);
+    out.reserve(out.size() + shards_.size());
+    // Only routed review tasks read a shard's lists back (task_paths);
+    // otherwise the lists go out with the request instead of being copied.
+    const bool keep_lists = rc.enabled && rc.reviewer_enabled;
+    for (auto& shard : shards_) {
+      if (keep_lists) {
+        out.emplace_back(shard);
+        continue;
+      }
+      auto files = std::move(shard.files);
+      auto changes = std::move(shard.changes);
+      auto commits = std::move(shard.commits);
+      shard.files.clear();
+      shard.changes.clear();
+      shard.commits.clear();
+      review_request sent = shard;  // every other field, the lists now empty
+      sent.files = std::move(files);
+      sent.changes = std::move(changes);
+      sent.commits = std::move(commits);
+      out.emplace_back(std::move(sent));
+    }
   } else if (s == "gate") {
     if (ingest_.mode != "diff") {
       skip_stage(out, "no incoming diff (no --base): the swarm's own patch is scored at the "
@@ -263,9 +283,15 @@ void workflow_engine::fail_stage(std::vector<output>& out, std::string kind, std
 }
 
 std::vector<output> workflow_engine::on_reply(const ingest_result& r) {
+  if (!at("ingest")) return {};
+  return on_reply(ingest_result(r));
+}
+
+std::vector<output> workflow_engine::on_reply(ingest_result&& reply) {
   std::vector<output> out;
   if (!at("ingest")) return out;
-  ingest_ = r;
+  ingest_ = std::move(reply);
+  const ingest_result& r = ingest_;
   if (!r.ok) {
     fail_stage(out, r.error_kind.empty() ? "io" : r.error_kind, r.error,
                r.error_kind == "bad_input" ? ec::bad_input : ec::runtime_failure);
@@ -282,9 +308,16 @@ std::vector<output> workflow_engine::on_reply(const ingest_result& r) {
 }
 
 std::vector<output> workflow_engine::on_reply(const review_result& r) {
+  if (!at("analyze") || r.shard >= reviews_.size() || reviews_pending_ == 0) return {};
+  return on_reply(review_result(r));
+}
+
+std::vector<output> workflow_engine::on_reply(review_result&& reply) {
   std::vector<output> out;
-  if (!at("analyze") || r.shard >= reviews_.size() || reviews_pending_ == 0) return out;
-  reviews_[r.shard] = r;
+  if (!at("analyze") || reply.shard >= reviews_.size() || reviews_pending_ == 0) return out;
+  const uint32_t shard = reply.shard;
+  reviews_[shard] = std::move(reply);
+  const review_result& r = reviews_[shard];
   lines_scanned_ += r.lines_scanned;
   const auto& rc = start_.routing;
   if (rc.enabled && rc.reviewer_enabled && r.ok && !budget_stop_)
@@ -295,6 +328,7 @@ std::vector<output> workflow_engine::on_reply(const review_result& r) {
 }
 
 void workflow_engine::finish_analyze(std::vector<output>& out) {
+  usage_.reserve(usage_.size() + reviews_.size());
   for (size_t i = 0; i < reviews_.size(); ++i) {
     if (!reviews_[i].ok) {
       fail_stage(out, "io", "reviewer shard " + std::to_string(i) + " failed: " + reviews_[i].error,

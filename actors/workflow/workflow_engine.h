@@ -70,6 +70,10 @@ public:
   std::vector<output> start(const run_start& start);
   std::vector<output> on_reply(const ingest_result& r);
   std::vector<output> on_reply(const review_result& r);
+  // The same, taking the reply's contents (replay decodes each reply once
+  // and needs it no more: a listing of every file is not copied).
+  std::vector<output> on_reply(ingest_result&& r);
+  std::vector<output> on_reply(review_result&& r);
   std::vector<output> on_reply(const fix_result& r);
   std::vector<output> on_reply(const validate_result& r);
   std::vector<output> on_reply(const report_result& r);
@@ -155,6 +159,8 @@ private:
   std::vector<messages::artifact_ref> artifacts_;
 
   // analyze
+  // The review requests as emitted; their files, changes and commits only
+  // when review tasks are routed (task_paths reads them), else empty.
   std::vector<review_request> shards_;
   std::vector<review_result> reviews_;
   size_t reviews_pending_ = 0;

@@ -50,6 +50,13 @@ std::string sha256_hex(std::string_view bytes) {
   return to_hex(std::string_view(reinterpret_cast<char*>(md), len));
 }
 
+std::array<uint8_t, 32> sha256_bytes(std::string_view bytes) {
+  std::array<uint8_t, 32> md{};
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, sha256_md(), nullptr);
+  return md;
+}
+
 std::string to_hex(std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string out(bytes.size() * 2, '0');

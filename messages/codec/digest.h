@@ -2,6 +2,8 @@
 // config pins and finding fingerprints.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,6 +12,9 @@ namespace casm::codec {
 
 // One-shot digest of `bytes`.
 std::string sha256_hex(std::string_view bytes);
+
+// The same digest as 32 raw bytes.
+std::array<uint8_t, 32> sha256_bytes(std::string_view bytes);
 
 // Incremental digest. Not thread-safe; one per thread.
 class sha256 {

@@ -1,6 +1,7 @@
 #include "messages/codec/json_text.h"
 
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 namespace casm::codec {
@@ -36,7 +37,13 @@ constexpr char b64chars[] =
 
 bool is_utf8(std::string_view bytes) {
   for (size_t i = 0; i < bytes.size();) {
-    // Fast path for ASCII runs.
+    // Fast path for ASCII runs: eight bytes at a time, then one.
+    uint64_t word;
+    if (i + 8 <= bytes.size() &&
+        (std::memcpy(&word, bytes.data() + i, 8), (word & 0x8080808080808080ull) == 0)) {
+      i += 8;
+      continue;
+    }
     if (static_cast<unsigned char>(bytes[i]) < 0x80) { ++i; continue; }
     size_t n = utf8_seq_len(bytes, i);
     if (n == 0) return false;

@@ -2,6 +2,8 @@
 
 #include "messages/codec/digest.h"
 
+#include <charconv>
+
 namespace casm::codec {
 namespace {
 constexpr char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -41,15 +43,31 @@ bool is_ulid(std::string_view s) {
 std::string derive_ulid(std::string_view parent, uint64_t seq, std::string_view salt) {
   // Keep the parent's time prefix so children sort with their run; derive the
   // entropy from a digest so the same inputs give the same id on replay.
-  std::string material(parent);
-  material += '/';
-  material += std::to_string(seq);
-  material += '/';
-  material += salt;
-  std::string d = sha256_hex(material);
+  // The digest of "<parent>/<seq>/<salt>"; its hex digits, in order, pick
+  // the characters (every call id of every run comes through here).
+  char digits[24];
+  const auto seq_end = std::to_chars(digits, digits + sizeof digits, seq).ptr;
+  const std::string_view seq_text(digits, static_cast<size_t>(seq_end - digits));
+  const size_t n = parent.size() + 1 + seq_text.size() + 1 + salt.size();
+  char small[192];
+  std::string large;
+  char* m = small;
+  if (n > sizeof small) {
+    large.resize(n);
+    m = large.data();
+  }
+  char* at = m;
+  for (std::string_view part : {parent, std::string_view("/"), seq_text, std::string_view("/"), salt}) {
+    part.copy(at, part.size());
+    at += part.size();
+  }
+  const auto d = sha256_bytes(std::string_view(m, n));
   std::string out(parent.substr(0, 10));
-  for (size_t i = 0; out.size() < 26; ++i)
-    out += crockford[(d[i] >= 'a' ? d[i] - 'a' + 10 : d[i] - '0') * 2 % 32 + (i & 1)];
+  out.reserve(26);
+  for (size_t i = 0; out.size() < 26; ++i) {
+    const unsigned nibble = i & 1 ? d[i / 2] & 0xF : d[i / 2] >> 4;  // hex digit i
+    out += crockford[nibble * 2 % 32 + (i & 1)];
+  }
   return out;
 }
 

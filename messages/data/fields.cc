@@ -1,6 +1,25 @@
 #include "messages/data/fields.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace casm::messages {
+
+namespace {
+
+// True when none of the eight bytes in `w` needs an escape: each is at
+// least 0x20 and neither '"' nor '\\' (bytes >= 0x80 are copied as is).
+// The usual has-zero-byte tests, exact about whether any byte matches.
+bool plain8(uint64_t w) {
+  constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  const uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+  const uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+  const uint64_t quote = (q - ones) & ~q & highs;
+  const uint64_t backslash = (b - ones) & ~b & highs;
+  return (below_space | quote | backslash) == 0;
+}
+
+}  // namespace
 
 // nlohmann's escaping with ensure_ascii off: the two-character escapes for
 // \b \t \n \f \r " and \\, \u00XX (lower-case hex) for the other control
@@ -11,6 +30,10 @@ void json_write_string(std::string& out, std::string_view utf8) {
   out += '"';
   size_t run = 0;  // start of the bytes not yet copied
   for (size_t i = 0; i < utf8.size(); ++i) {
+    uint64_t word;
+    while (i + 8 <= utf8.size() && (std::memcpy(&word, utf8.data() + i, 8), plain8(word)))
+      i += 8;
+    if (i == utf8.size()) break;
     const auto c = static_cast<unsigned char>(utf8[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(utf8.data() + run, i - run);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -106,7 +107,8 @@ void json_write_value(std::string& out, const T& v) {
   } else if constexpr (std::is_same_v<T, severity>) {
     json_write_string(out, to_string(v));
   } else if constexpr (std::is_integral_v<T>) {
-    out += std::to_string(v);
+    char digits[24];
+    out.append(digits, static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, v).ptr - digits));
   } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
     out += '[';
     for (size_t i = 0; i < v.size(); ++i) {
@@ -141,10 +143,15 @@ struct is_optional<std::optional<T>> : std::true_type {};
 
 // One key of a struct's JSON object; `write` appends `"key":value` and
 // returns true, or appends nothing and returns false (an absent _b64 key).
+// A string field's entry also knows how to write its `_b64` twin with it
+// (`with_twin`): json_sorted uses that when no key sorts between the two,
+// so the bytes are checked for UTF-8 once, not twice.
 template <class Type>
 struct json_field {
   std::string key;
   std::function<bool(std::string&, const Type&)> write;
+  std::function<bool(std::string&, const Type&)> with_twin;  // string fields only
+  bool twin = false;  // the `_b64` entry of a string field
 };
 
 template <class Type, class Get>
@@ -153,19 +160,36 @@ void json_add_field(std::vector<json_field<Type>>& fields, const char* name, Get
   const std::string key = std::string("\"") + name + "\":";
   if constexpr (std::is_same_v<F, std::string>) {
     // As put_bytes: the text, and the exact bytes in base64 when not UTF-8.
-    fields.push_back({name, [key, get](std::string& out, const Type& x) {
+    const std::string b64_key = std::string("\"") + name + "_b64\":";
+    fields.push_back({name,
+                      [key, get](std::string& out, const Type& x) {
                         out += key;
                         json_write_value(out, get(x));
                         return true;
-                      }});
-    const std::string b64_key = std::string("\"") + name + "_b64\":";
-    fields.push_back({std::string(name) + "_b64", [b64_key, get](std::string& out, const Type& x) {
+                      },
+                      [key, b64_key, get](std::string& out, const Type& x) {
+                        const std::string& v = get(x);
+                        out += key;
+                        if (codec::is_utf8(v)) {
+                          json_write_string(out, v);
+                          return true;
+                        }
+                        json_write_string(out, codec::display_text(v));
+                        out += ',';
+                        out += b64_key;
+                        json_write_string(out, codec::base64_encode(v));
+                        return true;
+                      },
+                      false});
+    fields.push_back({std::string(name) + "_b64",
+                      [b64_key, get](std::string& out, const Type& x) {
                         const std::string& v = get(x);
                         if (codec::is_utf8(v)) return false;
                         out += b64_key;
                         json_write_string(out, codec::base64_encode(v));
                         return true;
-                      }});
+                      },
+                      nullptr, true});
   } else if constexpr (is_optional<F>::value) {
     // An absent optional is an absent key.
     fields.push_back({name, [key, get](std::string& out, const Type& x) {
@@ -174,13 +198,16 @@ void json_add_field(std::vector<json_field<Type>>& fields, const char* name, Get
                         out += key;
                         json_write_value(out, *v);
                         return true;
-                      }});
+                      },
+                      nullptr, false});
   } else {
-    fields.push_back({name, [key, get](std::string& out, const Type& x) {
+    fields.push_back({name,
+                      [key, get](std::string& out, const Type& x) {
                         out += key;
                         json_write_value(out, get(x));
                         return true;
-                      }});
+                      },
+                      nullptr, false});
   }
 }
 
@@ -188,7 +215,18 @@ template <class Type>
 std::vector<json_field<Type>> json_sorted(std::vector<json_field<Type>> fields) {
   std::sort(fields.begin(), fields.end(),
             [](const json_field<Type>& a, const json_field<Type>& b) { return a.key < b.key; });
-  return fields;
+  // A string field directly followed by its own `_b64` twin: one entry.
+  std::vector<json_field<Type>> out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].with_twin && i + 1 < fields.size() && fields[i + 1].twin &&
+        fields[i + 1].key == fields[i].key + "_b64") {
+      out.push_back({fields[i].key, fields[i].with_twin, nullptr, false});
+      ++i;
+    } else {
+      out.push_back(std::move(fields[i]));
+    }
+  }
+  return out;
 }
 
 template <class Type>

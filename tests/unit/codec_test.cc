@@ -37,6 +37,20 @@ TEST(Codec, DerivedUlidsAreDeterministicAndDistinct) {
   EXPECT_EQ(a.substr(0, 10), "01ARYZ6S41");
 }
 
+// Recorded runs hold these ids, so the derivation is fixed: the hex digits
+// of sha256("<parent>/<seq>/<salt>") pick the characters (values computed
+// independently, with Python's hashlib).
+TEST(Codec, DerivedUlidsArePinned) {
+  EXPECT_EQ(derive_ulid("01ARYZ6S410000000000000000", 1, "call"), "01ARYZ6S412Q81PBW16S8FMV2F");
+  EXPECT_EQ(derive_ulid("01ARYZ6S410000000000000000", 18446744073709551615ull, "decision"),
+            "01ARYZ6S41TSEBP74K8ZPNCSRV");
+  EXPECT_EQ(derive_ulid("01KDZ" + std::string(300, 'x'), 7, "policy/patch"),
+            "01KDZxxxxxEZAQ83WFYXWSY76H");
+  EXPECT_EQ(derive_ulid("short", 3, "hitl"), "short69EVTBP9MZM5YQWNRB2FT");
+  EXPECT_EQ(to_hex(std::string_view(reinterpret_cast<const char*>(sha256_bytes("abc").data()), 32)),
+            sha256_hex("abc"));
+}
+
 TEST(Codec, NonUtf8BytesRoundTripLosslessly) {
   const std::string bytes("caf\xc3\xa9/\xff\xfe\\x41.txt", 16);
   EXPECT_FALSE(is_utf8(bytes));

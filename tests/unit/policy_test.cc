@@ -13,6 +13,7 @@
 
 #include "messages/codec/digest.h"
 #include "policy/dependency_diff.h"
+#include "policy/glob.h"
 #include "policy/risk.h"
 #include "policy/ruleset.h"
 #include "tests/unit/test_util.h"
@@ -874,6 +875,60 @@ TEST(RiskTest, RecordedEvidenceReScoresWithoutContent) {
   ASSERT_EQ(replayed.signals.size(), live.signals.size());
   for (size_t i = 0; i < live.signals.size(); ++i)
     EXPECT_EQ(replayed.signals[i].signal_id, live.signals[i].signal_id);
+}
+
+// assess() compiles each ruleset's globs once per thread (compiled_glob_set).
+// The signals must be those of uncompiled-per-call globs, and a ruleset
+// whose globs differ must never be scored with another's.
+TEST(RiskTest, CompiledGlobsFollowTheRulesetTheyCameFrom) {
+  diff_evidence ev;
+  for (const char* p : {"src/auth/login.js", "billing/x.py", "README.md", "web/package.json",
+                        ".github/workflows/ci.yml", "ops/deploy.sh", "go.mod", "docs/a.md"})
+    ev.files.push_back({p, "", messages::change_status::modified, true, ""});
+  ev.files.push_back({"lib/new.js", "crypto/old.js", messages::change_status::renamed, true, ""});
+
+  // What the globs say, each compiled on the spot.
+  auto expected_paths = [&](const std::vector<std::string>& globs) {
+    std::string error;
+    auto set = glob_set::compile(globs, &error);
+    EXPECT_TRUE(set) << error;
+    std::vector<std::pair<std::string, std::string>> out;  // (file, pattern_id suffix)
+    for (const auto& f : ev.files)
+      if (int i = set->first_match_index(f.path, f.old_path); i >= 0)
+        out.emplace_back(f.path, "[" + std::to_string(i) + "]");
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto signalled = [](const risk_assessment& a, const std::string& prefix) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& s : a.signals)
+      if (s.evidence.pattern_id.rfind(prefix, 0) == 0)
+        out.emplace_back(s.file, s.evidence.pattern_id.substr(prefix.size()));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+
+  const ruleset& a = shipped();
+  ruleset b = shipped();
+  b.high_paths = {"docs/**", "**/auth/**"};
+  b.medium_paths = {"README.md"};
+  b.dependency->files = {"go.mod"};
+
+  for (int round = 0; round < 2; ++round) {  // the second round is served by the memo
+    for (const ruleset* rs : {&a, static_cast<const ruleset*>(&b), &a}) {
+      auto out = assess(*rs, ev);
+      EXPECT_EQ(signalled(out, "path_sensitivity.high"), expected_paths(rs->high_paths));
+      EXPECT_EQ(signalled(out, "path_sensitivity.medium"), expected_paths(rs->medium_paths));
+      EXPECT_EQ(signalled(out, "diff_heuristics.dependency_risk.files"),
+                expected_paths(rs->dependency->files));
+      EXPECT_EQ(out.human_summary, assess(*rs, ev).human_summary);
+    }
+  }
+  // The two rulesets really differ on these files.
+  EXPECT_NE(expected_paths(a.high_paths), expected_paths(b.high_paths));
+  EXPECT_TRUE(is_dependency_file(b, "go.mod"));
+  EXPECT_FALSE(is_dependency_file(b, "package.json"));
+  EXPECT_TRUE(is_dependency_file(a, "web/package.json"));
 }
 
 TEST(RiskTest, DependencyEvidenceFollowsTheRulesetsSignalsAndFiles) {
