@@ -9,6 +9,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/agents/git_access.h"
 #include "actors/workflow/workflow_engine.h"
 #include "messages/data/vocabulary.h"
 #include "runtime/commands.h"
@@ -283,6 +284,7 @@ int run_cli(int argc, char** argv) {
   else if (*models_cmd) rc = cmd_models(g, models_json);
   else if (*cost_cmd) rc = cmd_cost(g, cost);
   else if (*node_cmd) rc = cmd_node(g, node);
+  agents::repo_pool_drain();
   git_libgit2_shutdown();
   return rc;
 }

@@ -75,11 +75,14 @@ void blob_cache::clear() {
   impl_->bytes = 0;
 }
 
+bool blob_bytes::load_cached(const git_oid& id) {
+  if (!(cached_ = blob_cache::instance().find(id))) return false;
+  view_ = *cached_;
+  return true;
+}
+
 bool blob_bytes::load(git_repository* repo, const git_oid& id, std::string& error) {
-  if ((cached_ = blob_cache::instance().find(id))) {
-    view_ = *cached_;
-    return true;
-  }
+  if (load_cached(id)) return true;
   if (git_blob_lookup(blob_.out(), repo, &id) != 0) {
     error = git_error_text();
     return false;

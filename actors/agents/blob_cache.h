@@ -55,6 +55,8 @@ class blob_bytes {
 public:
   // False, with libgit2's error text in `error`, when the object cannot be read.
   bool load(git_repository* repo, const git_oid& id, std::string& error);
+  // True when the cache holds the object: then no repository is needed.
+  bool load_cached(const git_oid& id);
   std::string_view view() const { return view_; }
 
 private:

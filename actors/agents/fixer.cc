@@ -6,6 +6,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <cstdio>
+#include <vector>
 
 #include "actors/agents/blob_cache.h"
 #include "actors/agents/git_access.h"
@@ -42,9 +43,11 @@ fix_result apply_fixes(const fix_request& req, const std::filesystem::path& arti
     r.error = std::move(why);
     return r;
   };
-  repo_ptr repo;
+  repo_lease repo;
   std::string error;
   if (!open_repository(req.repo_path, repo, error)) return fail(error);
+  // Its object database gets an in-memory store below: never lent again.
+  repo.discard();
 
   // Without --write-branch, every object we create lives in memory only.
   git_ptr<git_odb, git_odb_free> odb;
@@ -63,10 +66,10 @@ fix_result apply_fixes(const fix_request& req, const std::filesystem::path& arti
       git_commit_tree(head_tree.out(), head.get()) != 0)
     return fail("cannot read head commit " + req.head_commit + ": " + git_error_text());
 
-  git_ptr<git_index, git_index_free> index;
-  if (git_index_new(index.out()) != 0 || git_index_read_tree(index.get(), head_tree.get()) != 0)
-    return fail("cannot load the head tree: " + git_error_text());
-
+  // The patched tree: the head tree with each fixed file's blob replaced.
+  // Only the trees on the changed paths are rewritten (the same tree id as
+  // reading the whole tree into an index and writing it back).
+  std::vector<git_tree_update> updates;
   std::string patch_text;
   for (const auto& f : req.files) {
     git_oid old_id;
@@ -83,14 +86,15 @@ fix_result apply_fixes(const fix_request& req, const std::filesystem::path& arti
     git_oid new_id;
     if (git_blob_create_from_buffer(&new_id, repo.get(), after.data(), after.size()) != 0)
       return fail("cannot write the fixed " + f.path + ": " + git_error_text());
-    git_index_entry entry{};
-    entry.mode = f.mode ? f.mode : static_cast<uint32_t>(GIT_FILEMODE_BLOB);
-    entry.id = new_id;
-    entry.path = f.path.c_str();
-    if (git_index_add(index.get(), &entry) != 0)
-      return fail("cannot stage the fixed " + f.path + ": " + git_error_text());
+    git_tree_update update{};
+    update.action = GIT_TREE_UPDATE_UPSERT;
+    update.id = new_id;
+    update.filemode =
+      static_cast<git_filemode_t>(f.mode ? f.mode : static_cast<uint32_t>(GIT_FILEMODE_BLOB));
+    update.path = f.path.c_str();
+    updates.push_back(update);
     auto diff = policy::render_fix_diff(before, after, f.secret_lines);
-    patch_text += patch_header(f.path, old_id, new_id, entry.mode);
+    patch_text += patch_header(f.path, old_id, new_id, update.filemode);
     patch_text += diff.text;
     r.masked_lines += diff.masked;
     ++r.files_changed;
@@ -98,7 +102,8 @@ fix_result apply_fixes(const fix_request& req, const std::filesystem::path& arti
   }
 
   git_oid tree_id;
-  if (git_index_write_tree_to(&tree_id, index.get(), repo.get()) != 0)
+  if (git_tree_create_updated(&tree_id, repo.get(), head_tree.get(), updates.size(),
+                              updates.data()) != 0)
     return fail("cannot build the patched tree: " + git_error_text());
   r.new_tree = oid_hex(&tree_id);
 

@@ -19,8 +19,8 @@ namespace {
 bool patch_facts(const gate_request& req, const gate_config& config,
                  std::vector<policy::changed_file>& files,
                  std::vector<policy::dependency_manifest>& manifests, std::string& error) {
-  repo_ptr repo;
-  if (!open_repository(req.repo_path, repo, error)) return false;
+  // Opened only for a file the reviewer's blob cache does not hold.
+  repo_lease repo;
   for (const auto& f : req.files) {
     policy::changed_file c;
     c.path = f.path;
@@ -28,7 +28,13 @@ bool patch_facts(const gate_request& req, const gate_config& config,
     git_oid oid;
     blob_bytes blob;
     std::string read_error = "bad object id";
-    if (!parse_oid(f.oid, oid) || !blob.load(repo.get(), oid, read_error)) {
+    const bool id_ok = parse_oid(f.oid, oid);
+    bool loaded = id_ok && blob.load_cached(oid);
+    if (id_ok && !loaded) {
+      if (!repo && !open_repository(req.repo_path, repo, error)) return false;
+      loaded = blob.load(repo.get(), oid, read_error);
+    }
+    if (!loaded) {
       c.readable = false;
       c.unreadable_reason = "corrupt object " + f.oid + ": " + read_error;
       files.push_back(std::move(c));

@@ -1,5 +1,11 @@
 #include "actors/agents/git_access.h"
 
+#include <unistd.h>
+
+#include <list>
+#include <mutex>
+#include <utility>
+
 #include "messages/codec/digest.h"
 #include "messages/codec/json_text.h"
 
@@ -26,6 +32,117 @@ bool open_repository(const std::string& path, repo_ptr& out, std::string& error)
     return false;
   }
   return true;
+}
+
+namespace {
+
+struct repo_pool {
+  std::mutex mu;
+  std::list<std::pair<std::string, git_repository*>> idle;  // front: returned last
+
+  static repo_pool& instance() {
+    static auto* pool = new repo_pool;  // never destroyed: leases may end at exit
+    return *pool;
+  }
+
+  git_repository* take(const std::string& path) {
+    git_repository* found = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto it = idle.begin(); it != idle.end(); ++it)
+        if (it->first == path) {
+          found = it->second;
+          idle.erase(it);
+          break;
+        }
+    }
+    // Removed or replaced since it was returned: open it again.
+    if (found && ::access(git_repository_path(found), F_OK) != 0) {
+      git_repository_free(found);
+      found = nullptr;
+    }
+    return found;
+  }
+
+  // Kept under the path ingest reports as the run's repo_path (the work
+  // tree, or the git directory of a bare repository), which every later
+  // agent of the run asks for.
+  void give(git_repository* repo) {
+    const char* where = git_repository_is_bare(repo) ? git_repository_path(repo)
+                                                      : git_repository_workdir(repo);
+    if (!where) {
+      git_repository_free(repo);
+      return;
+    }
+    git_repository* evicted = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      idle.emplace_front(where, repo);
+      if (idle.size() > repo_pool_max_idle) {
+        evicted = idle.back().second;
+        idle.pop_back();
+      }
+    }
+    if (evicted) git_repository_free(evicted);
+  }
+};
+
+}  // namespace
+
+repo_lease::~repo_lease() { release(); }
+
+repo_lease::repo_lease(repo_lease&& other) noexcept
+    : repo_(other.repo_), keep_(other.keep_) {
+  other.repo_ = nullptr;
+}
+
+repo_lease& repo_lease::operator=(repo_lease&& other) noexcept {
+  if (this != &other) {
+    release();
+    repo_ = other.repo_;
+    keep_ = other.keep_;
+    other.repo_ = nullptr;
+  }
+  return *this;
+}
+
+void repo_lease::release() {
+  if (!repo_) return;
+  if (keep_)
+    repo_pool::instance().give(repo_);
+  else
+    git_repository_free(repo_);
+  repo_ = nullptr;
+  keep_ = true;
+}
+
+bool open_repository(const std::string& path, repo_lease& out, std::string& error) {
+  out.release();
+  if (git_repository* idle = repo_pool::instance().take(path)) {
+    out.repo_ = idle;
+    return true;
+  }
+  repo_ptr opened;
+  if (!open_repository(path, opened, error)) return false;
+  out.repo_ = opened.p;
+  opened.p = nullptr;
+  return true;
+}
+
+size_t repo_pool_idle() {
+  auto& pool = repo_pool::instance();
+  std::lock_guard<std::mutex> lock(pool.mu);
+  return pool.idle.size();
+}
+
+void repo_pool_drain() {
+  auto& pool = repo_pool::instance();
+  std::list<std::pair<std::string, git_repository*>> idle;
+  {
+    std::lock_guard<std::mutex> lock(pool.mu);
+    idle.swap(pool.idle);
+  }
+  for (auto& entry : idle) git_repository_free(entry.second);
 }
 
 std::string quoted(const std::string& bytes) { return "'" + codec::display_text(bytes) + "'"; }

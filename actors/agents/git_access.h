@@ -1,6 +1,7 @@
 // Small RAII and error helpers over libgit2, shared by the agents that read
-// (ingest, reviewer) and write (fixer) git objects. Every handle is owned by
-// one thread: libgit2 repositories are not shared between agents.
+// (ingest, reviewer) and write (fixer) git objects. A handle is used by one
+// thread at a time: libgit2 repositories are never used by two agents at
+// once (a repo_lease is exclusive).
 #pragma once
 
 #include <git2.h>
@@ -44,6 +45,49 @@ bool parse_oid(std::string_view hex, git_oid& out);
 
 // Opens the repository at exactly `path` (no search upwards).
 bool open_repository(const std::string& path, repo_ptr& out, std::string& error);
+
+// An opened repository lent by the process's pool. Opening one costs path
+// lookups and a config parse, and a run's agents (ingest, reviewers, gate,
+// fixer) take turns on the same repository, so the handle one of them gives
+// back serves the next. A lease is exclusive: two shards reviewed at once
+// hold two handles. A handle keeps no view of the repository that could go
+// stale: libgit2 reads refs and loose objects from disk on each lookup,
+// rescans packs on a miss and rereads a config file that changed; a handle
+// whose git directory is gone is closed instead of lent. The pool keeps at
+// most repo_pool_max_idle idle handles (the least recently returned go
+// first); a lease whose object database was changed (the fixer's in-memory
+// store) is discard()ed, not returned.
+constexpr size_t repo_pool_max_idle = 16;
+
+class repo_lease {
+public:
+  repo_lease() = default;
+  ~repo_lease();
+  repo_lease(repo_lease&& other) noexcept;
+  repo_lease& operator=(repo_lease&& other) noexcept;
+  repo_lease(const repo_lease&) = delete;
+  repo_lease& operator=(const repo_lease&) = delete;
+
+  git_repository* get() const { return repo_; }
+  explicit operator bool() const { return repo_ != nullptr; }
+  // Closes the handle when the lease ends instead of returning it.
+  void discard() { keep_ = false; }
+
+private:
+  friend bool open_repository(const std::string& path, repo_lease& out, std::string& error);
+  void release();
+  git_repository* repo_ = nullptr;
+  bool keep_ = true;
+};
+
+// Lends the repository at exactly `path` (no search upwards): an idle handle
+// of the pool, or a newly opened one.
+bool open_repository(const std::string& path, repo_lease& out, std::string& error);
+
+// Idle handles in the process's pool (tests).
+size_t repo_pool_idle();
+// Closes every idle handle: before git_libgit2_shutdown().
+void repo_pool_drain();
 
 // "'<path>'" for messages, with bytes that are not UTF-8 escaped.
 std::string quoted(const std::string& bytes);

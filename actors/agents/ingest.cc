@@ -186,11 +186,12 @@ ingest_result ingest_repository(const ingest_request& req) {
   if (!std::filesystem::is_directory(req.repo, ec))
     return bad_input("repository path " + name + " is not a directory");
 
-  repo_ptr repo;
-  // NO_SEARCH: the path itself must be the repository (a work tree with .git,
-  // or a bare repository); a folder inside another repository is not it.
-  if (git_repository_open_ext(repo.out(), req.repo.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
-                              nullptr) != 0) {
+  // No search upwards: the path itself must be the repository (a work tree
+  // with .git, or a bare repository); a folder inside another repository is
+  // not it. The handle goes back to the pool for the run's next agents.
+  repo_lease repo;
+  std::string open_error;
+  if (!open_repository(req.repo, repo, open_error)) {
     const std::string why = git_error_text();
     if (std::filesystem::exists(std::filesystem::path(req.repo) / ".git", ec))
       return bad_input("repository " + name + " cannot be opened: " + why);

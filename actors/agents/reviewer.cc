@@ -273,7 +273,7 @@ review_result review_shard(const review_request& req) {
   review_result res;
   res.call_id = req.call_id;
   res.shard = req.shard;
-  repo_ptr repo;
+  repo_lease repo;
   std::string error;
   if (!open_repository(req.repo_path, repo, error)) {
     res.ok = false;

@@ -37,7 +37,7 @@ bool allowlisted(const validate_request& req, const std::string& command) {
 
 // The patched files' new bytes, computed exactly as the fixer does.
 bool patched_overrides(const validate_request& req, tree_overrides& out, std::string& error) {
-  repo_ptr repo;
+  repo_lease repo;
   if (!open_repository(req.repo_path, repo, error)) return false;
   for (const auto& f : req.files) {
     git_oid oid;

@@ -95,7 +95,26 @@ namespace {
 // itself; or the whole filesystem flushed (group commit) before the rename.
 enum class flush { none, file, filesystem };
 
-std::string replace_file(const fs::path& file, const std::string& bytes, flush how) {
+// `new_in_place`: a file that does not exist yet is written in place (only
+// for files no reader opens before a record names them: blobs, artifacts).
+std::string replace_file(const fs::path& file, const std::string& bytes, flush how,
+                         bool new_in_place = false) {
+  if (how == flush::none && new_in_place) {
+    // A new file is written in place: no temp file, no rename (a run writes
+    // ~10 blobs and artifacts, each new). Only an existing file is replaced.
+    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      if (!write_all(fd, bytes)) {
+        auto err = errno_text("cannot write " + file.string());
+        ::close(fd);
+        ::unlink(file.c_str());
+        return err;
+      }
+      ::close(fd);
+      return {};
+    }
+    if (errno != EEXIST) return errno_text("cannot create " + file.string());
+  }
   fs::path tmp = file;
   tmp += ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -129,7 +148,7 @@ std::string write_file_atomic(const fs::path& file, const std::string& bytes) {
 }
 
 std::string write_file_unsynced(const fs::path& file, const std::string& bytes) {
-  return replace_file(file, bytes, flush::none);
+  return replace_file(file, bytes, flush::none, true);
 }
 
 namespace {
@@ -269,7 +288,7 @@ std::optional<run_state> run_store::read_state(const fs::path& run_dir, std::str
 std::string run_store::write_state(const fs::path& run_dir, const run_state& s, bool durable) {
   const std::string text = json(s).dump(2) + "\n";
   return durable ? write_file_atomic(state_file(run_dir), text)
-                 : write_file_unsynced(state_file(run_dir), text);
+                 : replace_file(state_file(run_dir), text, flush::none);
 }
 
 std::string run_store::commit_state(const fs::path& run_dir, const run_state& s) {

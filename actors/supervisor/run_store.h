@@ -42,12 +42,15 @@ void from_json(const nlohmann::json& j, run_state& s);
 // Returns an empty string on success, else the error.
 std::string write_file_atomic(const fs::path& file, const std::string& bytes);
 
-// The same replacement (temp file, rename) without any fsync: readers never
-// see a partial file (a SIGKILL leaves it whole or absent), but it is
-// durable only after a later sync_filesystem(): the run's next durable point
-// (commit_state). Blobs and artifacts are written so; a record that names
-// one and lies past the durable head is checked against it on resume
-// (runtime/run_records.h, lost tail).
+// Without any fsync: durable only after a later sync_filesystem(), the run's
+// next durable point (commit_state). A new file is written in place; an
+// existing one is replaced (temp file, rename), so it is never seen half
+// replaced. A SIGKILL during the write of a new file may leave it partial,
+// but no record names it yet: a blob is named only once put_blob returned,
+// an artifact only in the record of the stage that wrote it, and a resume
+// redoes that stage, which replaces the file. Blobs and artifacts are
+// written so; a record that names one and lies past the durable head is
+// checked against it on resume (runtime/run_records.h, lost tail).
 std::string write_file_unsynced(const fs::path& file, const std::string& bytes);
 
 // Makes everything written so far to the filesystem holding `path` durable

@@ -150,6 +150,41 @@ TEST_F(audit_fixture, PatchAppliesAndTheCheckoutIsUntouched) {
   EXPECT_EQ(slurp(copy.path() / "app.py"), slurp(repo.path() / "app.py"));
 }
 
+// The fixer's tree id (recorded in fix.completed, made in memory without
+// --write-branch) is the tree git itself writes for the patched checkout,
+// with fixes in nested directories, and the tree of the --write-branch commit.
+TEST_F(audit_fixture, FixedTreeIsTheTreeGitWritesForThePatchedCheckout) {
+  repo.write("src/deep/util.txt", "alpha  \nbeta\n");
+  repo.write("src/top.txt", "gamma\t\n");
+  repo.write("src/deep/other/keep.txt", "untouched\n");
+  repo.commit("nested");
+  const auto new_tree = [&](const run_info& run) {
+    for (const auto& line : lines_of(run.dir / "events.jsonl")) {
+      if (line.find("\"type\":\"fix.completed\"") == std::string::npos) continue;
+      json p = json::parse(line)["payload"];
+      if (p.contains("blob")) p = json::parse(slurp(run.dir / "blobs" / p["blob"].get<std::string>()));
+      return p.value("new_tree", "");
+    }
+    return std::string();
+  };
+  auto run = audit();
+  ASSERT_EQ(run.r.code, 0) << run.r.err;
+  git_repo copy(tmp / "copy", false);
+  ASSERT_EQ(run_process({"git", "clone", "-q", repo.path().string(), copy.path().string()}).code, 0);
+  ASSERT_EQ(copy.git({"apply", (run.dir / "artifacts" / "patch.diff").string()}).code, 0);
+  EXPECT_EQ(slurp(copy.path() / "src" / "deep" / "util.txt"), "alpha\nbeta\n");
+  ASSERT_EQ(copy.git({"add", "-A"}).code, 0);
+  const auto git_tree = copy.git({"write-tree"}).out;
+  ASSERT_EQ(git_tree.size(), 41u);
+  EXPECT_EQ(new_tree(run) + "\n", git_tree);
+  EXPECT_NE(git_tree, repo.git({"rev-parse", "HEAD^{tree}"}).out);
+
+  auto branch_run = audit({"--write-branch"});
+  ASSERT_EQ(branch_run.r.code, 0) << branch_run.r.err;
+  EXPECT_EQ(repo.git({"rev-parse", "casm/" + branch_run.id + "^{tree}"}).out, git_tree);
+  EXPECT_EQ(new_tree(branch_run) + "\n", git_tree);
+}
+
 TEST_F(audit_fixture, WriteBranchCommitsTheFixWithoutTouchingHeadIndexOrWorkTree) {
   auto index_before = slurp(repo.path() / ".git" / "index");
   auto run = audit({"--write-branch"});
