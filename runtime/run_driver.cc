@@ -73,20 +73,27 @@ protocol::supervisor_actor spawn_run(caf::actor_system& sys, const supervisor::s
       agents.shared_reviewers = true;
       agents.validator = opts.dispatcher;
       agents.shared_validator = true;
-      agents.fixer = sys.spawn<caf::detached>(node::fix_relay, protocol::fix_farm_actor{opts.dispatcher},
-                                              artifacts);
+      agents.make_fixer = [&sys, farm = protocol::fix_farm_actor{opts.dispatcher}, artifacts] {
+        return protocol::fixer_actor{sys.spawn<caf::detached>(node::fix_relay, farm, artifacts)};
+      };
     } else {
       for (uint32_t i = 0; i < start.audit.reviewers; ++i)
         agents.reviewers.push_back(sys.spawn<caf::detached>(agents::reviewer_agent));
-      agents.fixer = sys.spawn<caf::detached>(agents::fixer_agent, artifacts);
-      agents.validator = sys.spawn<caf::detached>(agents::validator_agent, home);
+      agents.make_fixer = [&sys, artifacts] {
+        return protocol::fixer_actor{sys.spawn<caf::detached>(agents::fixer_agent, artifacts)};
+      };
+      agents.make_validator = [&sys, home] {
+        return protocol::validator_actor{sys.spawn<caf::detached>(agents::validator_agent, home)};
+      };
     }
-    agents::gate_config gate;
-    std::vector<codec::config_error> errors;
-    if (policy::parse_ruleset(start.audit.ruleset_id, start.audit.ruleset_text, gate.rules, errors)) {
-      gate.ruleset_hash = start.audit.ruleset_hash;
-      agents.gate = sys.spawn<caf::detached>(agents::gate_agent, std::move(gate));
-    }
+    agents.make_gate = [&sys, id = start.audit.ruleset_id, text = start.audit.ruleset_text,
+                        hash = start.audit.ruleset_hash] {
+      agents::gate_config gate;
+      std::vector<codec::config_error> errors;
+      if (!policy::parse_ruleset(id, text, gate.rules, errors)) return protocol::gate_actor{};
+      gate.ruleset_hash = hash;
+      return protocol::gate_actor{sys.spawn<caf::detached>(agents::gate_agent, std::move(gate))};
+    };
   }
   if (start.routing.enabled) {
     auto core = opts.accountant ? opts.accountant : process_accountant();

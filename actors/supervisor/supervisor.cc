@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <utility>
 
 #include "actors/workflow/coordinator.h"
 #include "messages/codec/timestamp.h"
@@ -185,6 +186,15 @@ void abandon_resume(self_ptr self) {
                                      "resume diverged from the log at " + st.divergence));
   stop_agents(self);
   self->quit();
+}
+
+// The agent, spawned by its factory if this is the run's first use of it.
+// Answered from the log in a resume, a request never gets here live, so a
+// resumed step spawns nothing.
+template <class Handle>
+const Handle& first_use(Handle& handle, std::function<Handle()>& make) {
+  if (!handle && make) handle = std::exchange(make, nullptr)();
+  return handle;
 }
 
 void stop_agents(self_ptr self) {
@@ -447,14 +457,17 @@ protocol::supervisor_actor::behavior_type supervisor(self_ptr self, supervisor_c
       return forward<review_result>(self, agent, "reviewer", std::move(req));
     },
     [self](fix_request& req) -> caf::result<fix_result> {
-      return forward<fix_result>(self, self->state.agents.fixer, "fixer", std::move(req));
+      auto& a = self->state.agents;
+      return forward<fix_result>(self, first_use(a.fixer, a.make_fixer), "fixer", std::move(req));
     },
     [self](validate_request& req) -> caf::result<validate_result> {
-      return forward<validate_result>(self, self->state.agents.validator, "validator",
+      auto& a = self->state.agents;
+      return forward<validate_result>(self, first_use(a.validator, a.make_validator), "validator",
                                       std::move(req));
     },
     [self](gate_request& req) -> caf::result<gate_result> {
-      return forward<gate_result>(self, self->state.agents.gate, "gate", std::move(req));
+      auto& a = self->state.agents;
+      return forward<gate_result>(self, first_use(a.gate, a.make_gate), "gate", std::move(req));
     },
     [self](route_request& req) -> caf::result<route_result> {
       auto& st = self->state;

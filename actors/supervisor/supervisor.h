@@ -41,6 +41,14 @@ struct agent_set {
   protocol::gate_actor gate;
   protocol::router_actor router;                   // routes and settles model tasks
   std::vector<protocol::connector_actor> connectors;  // model calls, round robin
+  // Agents most runs never ask (a run without fixable findings has no patch
+  // to gate, fix or validate): when the handle above is empty, spawned on
+  // first use, on the supervisor's own thread. A run that never needs them
+  // starts no thread for them, and a fleet's scheduler spawns fewer actors
+  // per admission. A factory may return an empty handle (no such agent).
+  std::function<protocol::fixer_actor()> make_fixer;
+  std::function<protocol::validator_actor()> make_validator;
+  std::function<protocol::gate_actor()> make_gate;
 };
 
 struct supervisor_config {
