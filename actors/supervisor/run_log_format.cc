@@ -39,7 +39,11 @@ size_t rfind_key(std::string_view text, std::string_view key) {
     const void* hit = ::memrchr(text.data(), key.front(), n);
     if (!hit) break;
     const size_t i = static_cast<size_t>(static_cast<const char*>(hit) - text.data());
-    if (std::memcmp(text.data() + i, key.data(), key.size()) == 0) return i;
+    // The second byte first: most commas of the record's tail start no key
+    // of the one looked for.
+    if ((key.size() < 2 || text[i + 1] == key[1]) &&
+        std::memcmp(text.data() + i, key.data(), key.size()) == 0)
+      return i;
     n = i;
   }
   return std::string_view::npos;

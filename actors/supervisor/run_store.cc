@@ -324,7 +324,8 @@ std::optional<std::string_view> run_store::blob_view(const fs::path& run_dir,
   }
   struct stat st;
   // One byte more than the file, so that the read that meets its end needs no room.
-  size_t want = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : 65536;
+  const size_t known = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  const size_t want = known > 0 ? known + 1 : 65536;
   // Grown to fit; a big one left by an earlier large blob is given back.
   if (cap < want || (cap > (size_t{8} << 20) && want < cap / 4)) {
     buf.reset();
@@ -333,6 +334,9 @@ std::optional<std::string_view> run_store::blob_view(const fs::path& run_dir,
   }
   size_t have = 0;
   for (;;) {
+    // A blob never changes once written (its name is its digest): all of
+    // the size fstat gave is all of it, no read to meet the end.
+    if (known > 0 && have == known) break;
     if (have == cap) {  // grew, or size unknown
       std::unique_ptr<char[]> bigger(new char[cap + 65536]);
       std::memcpy(bigger.get(), buf.get(), have);

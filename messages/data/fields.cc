@@ -36,20 +36,21 @@ void json_write_string(std::string& out, std::string_view utf8) {
     if (i == utf8.size()) break;
     const auto c = static_cast<unsigned char>(utf8[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(utf8.data() + run, i - run);
+    if (i > run) out.append(utf8.data() + run, i - run);
     run = i + 1;
+    out.push_back('\\');
     switch (c) {
-      case '\b': out += "\\b"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
+      case '\b': out.push_back('b'); break;
+      case '\t': out.push_back('t'); break;
+      case '\n': out.push_back('n'); break;
+      case '\f': out.push_back('f'); break;
+      case '\r': out.push_back('r'); break;
+      case '"': out.push_back('"'); break;
+      case '\\': out.push_back('\\'); break;
       default:
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 0xF];
+        out.append("u00", 3);
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xF]);
     }
   }
   out.append(utf8.data() + run, utf8.size() - run);
@@ -82,20 +83,21 @@ bool json_write_utf8(std::string& out, std::string_view bytes) {
       continue;
     }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(bytes.data() + run, i - run);
+    if (i > run) out.append(bytes.data() + run, i - run);
     run = i + 1;
+    out.push_back('\\');
     switch (c) {
-      case '\b': out += "\\b"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
+      case '\b': out.push_back('b'); break;
+      case '\t': out.push_back('t'); break;
+      case '\n': out.push_back('n'); break;
+      case '\f': out.push_back('f'); break;
+      case '\r': out.push_back('r'); break;
+      case '"': out.push_back('"'); break;
+      case '\\': out.push_back('\\'); break;
       default:
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 0xF];
+        out.append("u00", 3);
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xF]);
     }
   }
   out.append(bytes.data() + run, bytes.size() - run);
