@@ -5,6 +5,7 @@
 #include "actors/supervisor/run_log_format.h"
 #include "actors/supervisor/run_store.h"
 #include "messages/codec/digest.h"
+#include "messages/data/json_parse.h"
 #include "messages/data/vocabulary.h"
 
 namespace casm::runtime {
@@ -38,8 +39,8 @@ bool split_parts(std::string_view line, record_parts& out) {
       body.substr(kind_end, payload_key.size()) != payload_key)
     return false;
   const size_t payload_begin = kind_end + payload_key.size();
-  const size_t prev = body.rfind(prev_key);
-  const size_t type = body.rfind(type_key);
+  const size_t prev = supervisor::rfind_key(body, prev_key);
+  const size_t type = supervisor::rfind_key(body, type_key);
   if (prev == std::string_view::npos || type == std::string_view::npos ||
       prev <= payload_begin || type < prev)
     return false;
@@ -55,6 +56,28 @@ bool split_parts(std::string_view line, record_parts& out) {
 bool is_blob_ref(std::string_view payload) {
   constexpr std::string_view blob_key = "{\"blob\":\"";
   return payload.size() < 128 && payload.substr(0, blob_key.size()) == blob_key;
+}
+
+// The digest of a blob reference written exactly as the supervisor writes
+// it, {"blob":"<sha>","bytes":<n>} (n in plain digits): what parsing it
+// would give blob_text, without the parse. False for any other form.
+bool blob_ref_digest(std::string_view payload, std::string_view& sha) {
+  constexpr std::string_view blob_key = "{\"blob\":\"";
+  constexpr std::string_view bytes_key = "\",\"bytes\":";
+  if (payload.substr(0, blob_key.size()) != blob_key || payload.back() != '}') return false;
+  const size_t end = payload.find('"', blob_key.size());
+  if (end == std::string_view::npos || payload.substr(end, bytes_key.size()) != bytes_key)
+    return false;
+  sha = payload.substr(blob_key.size(), end - blob_key.size());
+  for (char c : sha)  // printable ASCII, no escape: the parsed string is these bytes
+    if (c < 0x20 || c > 0x7E || c == '\\') return false;
+  const std::string_view digits =
+    payload.substr(end + bytes_key.size(), payload.size() - 1 - end - bytes_key.size());
+  if (digits.empty() || digits.size() > 19 || (digits.size() > 1 && digits.front() == '0'))
+    return false;
+  for (char c : digits)
+    if (c < '0' || c > '9') return false;
+  return true;
 }
 
 }  // namespace
@@ -76,13 +99,20 @@ log_replay replay_log(const std::filesystem::path& dir, const std::string& casm_
       // The fast path: the payload's text goes to the replayer unparsed.
       record_parts parts;
       if (!first && split_parts(line, parts)) {
-        std::optional<std::string> text;
+        std::optional<std::string> owned;
+        std::optional<std::string_view> text;
         if (is_blob_ref(parts.payload)) {
-          const json ref = json::parse(parts.payload, nullptr, false);
           std::string problem;
-          text = run_store::blob_text(dir, ref, problem);
+          std::string_view sha;
+          if (blob_ref_digest(parts.payload, sha)) {
+            text = run_store::blob_view(dir, sha, problem);
+          } else {
+            owned = run_store::blob_text(dir, json::parse(parts.payload, nullptr, false), problem);
+            if (owned) text = *owned;
+          }
           if (!problem.empty()) {
-            replay.reject(seq, std::string(parts.type), problem, ref);
+            replay.reject(seq, std::string(parts.type), problem,
+                          json::parse(parts.payload, nullptr, false));
             stopped = true;
             return;
           }
@@ -92,7 +122,9 @@ log_replay replay_log(const std::filesystem::path& dir, const std::string& casm_
         return;
       }
       // The slow path: the first record (config.pinned) and odd lines.
-      json rec = json::parse(line, nullptr, false);
+      // simdjson first: the same value (config.pinned carries the ruleset).
+      json rec;
+      if (!messages::json_parse_fast(line, rec)) rec = json::parse(line, nullptr, false);
       if (rec.is_discarded() || !rec.is_object()) {
         replay.reject(seq, "", "the record is not a JSON object");
         stopped = true;

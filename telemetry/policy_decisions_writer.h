@@ -25,6 +25,14 @@ namespace casm::telemetry {
 std::string render_policy_decisions(const messages::risk_assessment& assessment,
                                     const messages::policy_run_info& run);
 
+// The same document built as a nlohmann DOM and dumped with dump(2): what
+// render_policy_decisions wrote before it wrote the text directly (the
+// report request of every replayed run renders it). Kept as the reference
+// the direct writer is held byte-identical to (policy_writer_test), and
+// used by it for a field that is not UTF-8, where nlohmann throws.
+std::string render_policy_decisions_dom(const messages::risk_assessment& assessment,
+                                        const messages::policy_run_info& run);
+
 // The decisions an assessment implies at `stage`, ids derived from `run_id`
 // (a ULID) so replay derives the same ones:
 //  1. the gate decision: pass -> allow, warn -> warn, gate -> gate, block ->

@@ -1,6 +1,7 @@
 #include "actors/supervisor/run_log_format.h"
 
 #include <charconv>
+#include <cstring>
 
 #include "messages/codec/digest.h"
 #include "messages/codec/json_text.h"
@@ -12,6 +13,40 @@ std::string hash_record(std::string_view prev, std::string_view body) {
   thread_local codec::sha256 h;
   h.update(prev).update("\n").update(body).update("}");
   return h.finish_hex();
+}
+
+bool record_hash_matches(std::string_view prev, std::string_view body, std::string_view hex) {
+  thread_local codec::sha256 h;
+  h.update(prev).update("\n").update(body).update("}");
+  const std::array<uint8_t, 32> md = h.finish_bytes();
+  if (hex.size() != 64) return false;
+  static constexpr char digits[] = "0123456789abcdef";
+  unsigned diff = 0;
+  for (size_t i = 0; i < 32; ++i) {
+    diff |= static_cast<unsigned char>(hex[2 * i]) ^ static_cast<unsigned char>(digits[md[i] >> 4]);
+    diff |= static_cast<unsigned char>(hex[2 * i + 1]) ^
+            static_cast<unsigned char>(digits[md[i] & 0xF]);
+  }
+  return diff == 0;
+}
+
+size_t rfind_key(std::string_view text, std::string_view key) {
+  if (key.empty()) return text.size();
+  if (text.size() < key.size()) return std::string_view::npos;
+  // Candidates are the positions [0, n).
+  size_t n = text.size() - key.size() + 1;
+  while (n > 0) {
+    const void* hit = ::memrchr(text.data(), key.front(), n);
+    if (!hit) break;
+    const size_t i = static_cast<size_t>(static_cast<const char*>(hit) - text.data());
+    // The second byte first: most commas of the record's tail start no key
+    // of the one looked for.
+    if ((key.size() < 2 || text[i + 1] == key[1]) &&
+        std::memcmp(text.data() + i, key.data(), key.size()) == 0)
+      return i;
+    n = i;
+  }
+  return std::string_view::npos;
 }
 
 namespace {
@@ -81,8 +116,14 @@ bool split_record(std::string_view line, std::string_view& body, std::string_vie
   if (suffix.substr(0, 9) != ",\"hash\":\"" || suffix.substr(suffix.size() - 2) != "\"}")
     return false;
   hash = suffix.substr(9, 64);
-  for (char c : hash)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  // Without a branch per digit: digits and letters alternate at random, so
+  // a short-circuit test mispredicted about every other byte.
+  bool hex = true;
+  for (char ch : hash) {
+    const auto c = static_cast<unsigned char>(ch);
+    hex &= (static_cast<unsigned char>(c - '0') < 10) | (static_cast<unsigned char>(c - 'a') < 6);
+  }
+  if (!hex) return false;
   body = line.substr(0, line.size() - hash_suffix_size);
   return body.size() > 1 && body.front() == '{';
 }
@@ -90,8 +131,8 @@ bool split_record(std::string_view line, std::string_view& body, std::string_vie
 bool peek_seq_prev(std::string_view body, uint64_t& seq, std::string_view& prev) {
   constexpr std::string_view prev_key = ",\"prev\":\"";
   constexpr std::string_view seq_key = ",\"seq\":";
-  auto p = body.rfind(prev_key);
-  auto s = body.rfind(seq_key);
+  auto p = rfind_key(body, prev_key);
+  auto s = rfind_key(body, seq_key);
   if (p == std::string_view::npos || s == std::string_view::npos) return false;
   if (p + prev_key.size() + 64 > body.size()) return false;
   prev = body.substr(p + prev_key.size(), 64);
@@ -106,7 +147,7 @@ bool peek_type_blob(std::string_view body, std::string_view& type, std::string_v
   constexpr std::string_view payload_key = "\",\"payload\":";
   constexpr std::string_view blob_key = "{\"blob\":\"";
   constexpr std::string_view bytes_key = "\",\"bytes\":";
-  auto t = body.rfind(type_key);
+  auto t = rfind_key(body, type_key);
   if (t == std::string_view::npos) return false;
   auto value = body.substr(t + type_key.size());
   auto end = value.find('"');

@@ -54,7 +54,16 @@ bool peek_seq_prev(std::string_view body, uint64_t& seq, std::string_view& prev)
 // False when the body does not have that shape (parse it instead).
 bool peek_type_blob(std::string_view body, std::string_view& type, std::string_view& blob_sha);
 
+// The position of the last `key` in `text` (std::string_view::rfind),
+// found by scanning back for its first byte (memrchr) rather than comparing
+// at every position.
+size_t rfind_key(std::string_view text, std::string_view key);
+
 // sha256(prev + "\n" + body + "}")
 std::string hash_record(std::string_view prev, std::string_view body);
+
+// hash_record(prev, body) == hex, without building the hex text: `hex` must
+// be 64 lower-case hex digits that spell the digest.
+bool record_hash_matches(std::string_view prev, std::string_view body, std::string_view hex);
 
 }  // namespace casm::supervisor

@@ -12,6 +12,18 @@
 
 namespace casm::supervisor {
 
+namespace {
+
+// The buffer the last line_reader of this thread left behind, if any.
+struct spare_buffer {
+  std::unique_ptr<char[]> buf;
+  size_t cap = 0;
+  bool lent = false;
+};
+thread_local spare_buffer spare;
+
+}  // namespace
+
 line_reader::line_reader(const std::filesystem::path& file) {
   fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   // The whole file when it is small (most logs are: no 1 MiB buffer to
@@ -22,36 +34,65 @@ line_reader::line_reader(const std::filesystem::path& file) {
   if (fd_ >= 0 && ::fstat(fd_, &st) == 0 && st.st_size >= 0 &&
       static_cast<uint64_t>(st.st_size) < size - 1)
     size = std::max<size_t>(static_cast<size_t>(st.st_size) + 1, 4096);
-  buf_.resize(size);
+  if (!spare.lent) {
+    spare.lent = true;
+    borrowed_ = true;
+    if (spare.cap < size) {
+      spare.buf.reset();  // not kept: a larger one replaces it
+      spare.buf.reset(new char[size]);
+      spare.cap = size;
+    }
+    buf_ = std::move(spare.buf);
+    cap_ = spare.cap;
+  } else {
+    buf_.reset(new char[size]);
+    cap_ = size;
+  }
 }
 
 line_reader::~line_reader() {
   if (fd_ >= 0) ::close(fd_);
+  if (borrowed_) {
+    // Returned, unless it grew past 1 MiB for a long line (not kept).
+    if (cap_ <= (size_t{2} << 20)) {
+      spare.buf = std::move(buf_);
+      spare.cap = cap_;
+    } else {
+      spare.cap = 0;
+    }
+    spare.lent = false;
+  }
 }
 
 std::optional<std::string_view> line_reader::next() {
   if (fd_ < 0) return std::nullopt;
   for (;;) {
-    auto* nl = static_cast<char*>(std::memchr(buf_.data() + begin_, '\n', end_ - begin_));
+    char* const data = buf_.get();
+    auto* nl = static_cast<char*>(std::memchr(data + begin_, '\n', end_ - begin_));
     if (nl) {
-      size_t len = static_cast<size_t>(nl - (buf_.data() + begin_));
-      std::string_view line(buf_.data() + begin_, len);
+      size_t len = static_cast<size_t>(nl - (data + begin_));
+      std::string_view line(data + begin_, len);
       begin_ += len + 1;
       offset_ += len + 1;
       return line;
     }
     if (eof_) {
-      tail_ = std::string_view(buf_.data() + begin_, end_ - begin_);
+      tail_ = std::string_view(data + begin_, end_ - begin_);
       return std::nullopt;
     }
     // Compact, grow if one line fills the buffer, then refill.
     if (begin_ > 0) {
-      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+      std::memmove(data, data + begin_, end_ - begin_);
       end_ -= begin_;
       begin_ = 0;
     }
-    if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
-    ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+    if (end_ == cap_) {
+      std::unique_ptr<char[]> bigger(new char[cap_ * 2]);
+      std::memcpy(bigger.get(), buf_.get(), end_);
+      buf_ = std::move(bigger);
+      cap_ *= 2;
+    }
+    ssize_t n = ::read(fd_, buf_.get() + end_, cap_ - end_);
     if (n < 0) {
       if (errno == EINTR) continue;
       eof_ = true;
@@ -93,7 +134,7 @@ verify_result verify_log(const std::filesystem::path& file,
       fail(expect, "the record is malformed (no seq or prev field)");
       return r;
     }
-    if (hash_record(r.last_hash, body) != hash) {
+    if (!record_hash_matches(r.last_hash, body, hash)) {
       if (seq != expect)
         fail(expect, "missing or out of order (found seq " + std::to_string(seq) + " here)");
       else if (prev != r.last_hash)
@@ -108,7 +149,7 @@ verify_result verify_log(const std::filesystem::path& file,
       return r;
     }
     if (on_record) on_record(seq, *line);
-    r.last_hash = std::string(hash);
+    r.last_hash.assign(hash);  // in place: no string made and freed per record
     r.last_seq = seq;
     r.records = seq;
     r.valid_bytes = in.offset();

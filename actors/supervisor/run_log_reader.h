@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,7 +34,12 @@ public:
 
 private:
   int fd_ = -1;
-  std::string buf_;
+  // Not a std::string: resizing one zero-fills it, a memset of the whole
+  // log per run opened. The thread's spare buffer when it is free (replay
+  // and explain open thousands of logs in turn), else one of its own.
+  std::unique_ptr<char[]> buf_;
+  size_t cap_ = 0;
+  bool borrowed_ = false;
   size_t begin_ = 0, end_ = 0;
   bool eof_ = false;
   std::string_view tail_;

@@ -278,7 +278,11 @@ std::optional<run_state> run_store::read_state(const fs::path& run_dir, std::str
     return std::nullopt;
   }
   try {
-    return json::parse(*text).get<run_state>();
+    // simdjson first (the same value; replay and explain read the state of
+    // every run), nlohmann for the error text.
+    json parsed;
+    if (!messages::json_parse_fast(*text, parsed)) parsed = json::parse(*text);
+    return parsed.get<run_state>();
   } catch (const std::exception& ex) {
     if (error) *error = state_file(run_dir).string() + " is not valid JSON: " + ex.what();
     return std::nullopt;
@@ -323,6 +327,52 @@ std::optional<std::string> run_store::blob_text(const fs::path& run_dir, const j
   if (!bytes) problem = "blob " + sha + " is missing";
   else if (codec::sha256_hex(*bytes) != sha) problem = "blob " + sha + " does not match its digest";
   if (!problem.empty()) return std::nullopt;
+  return bytes;
+}
+
+std::optional<std::string_view> run_store::blob_view(const fs::path& run_dir,
+                                                     std::string_view sha, std::string& problem) {
+  // Not a std::string: resizing one zero-fills it.
+  thread_local std::unique_ptr<char[]> buf;
+  thread_local size_t cap = 0;
+  const fs::path file = blobs_dir(run_dir) / sha;
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    problem = "blob " + std::string(sha) + " is missing";
+    return std::nullopt;
+  }
+  struct stat st;
+  // One byte more than the file, so that the read that meets its end needs no room.
+  const size_t known = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  const size_t want = known > 0 ? known + 1 : 65536;
+  // Grown to fit; a big one left by an earlier large blob is given back.
+  if (cap < want || (cap > (size_t{8} << 20) && want < cap / 4)) {
+    buf.reset();
+    buf.reset(new char[want]);
+    cap = want;
+  }
+  size_t have = 0;
+  for (;;) {
+    // A blob never changes once written (its name is its digest): all of
+    // the size fstat gave is all of it, no read to meet the end.
+    if (known > 0 && have == known) break;
+    if (have == cap) {  // grew, or size unknown
+      std::unique_ptr<char[]> bigger(new char[cap + 65536]);
+      std::memcpy(bigger.get(), buf.get(), have);
+      buf = std::move(bigger);
+      cap += 65536;
+    }
+    const ssize_t n = ::read(fd, buf.get() + have, cap - have);
+    if (n > 0) have += static_cast<size_t>(n);
+    else if (n < 0 && errno == EINTR) continue;
+    else break;
+  }
+  ::close(fd);
+  const std::string_view bytes(buf.get(), have);
+  if (codec::sha256_hex(bytes) != sha) {
+    problem = "blob " + std::string(sha) + " does not match its digest";
+    return std::nullopt;
+  }
   return bytes;
 }
 

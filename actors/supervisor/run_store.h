@@ -105,6 +105,12 @@ public:
   static std::optional<std::string> blob_text(const fs::path& run_dir,
                                               const nlohmann::json& payload,
                                               std::string& problem);
+  // The text of blob `sha` (a reference already taken apart), checked
+  // against its name, in a buffer of the thread's that the next call reuses
+  // (replay reads two or three blobs per run, of thousands of runs);
+  // nullopt with `problem` set when missing or changed.
+  static std::optional<std::string_view> blob_view(const fs::path& run_dir, std::string_view sha,
+                                                   std::string& problem);
   // Replaces a blob reference by the parsed blob; returns the problem or "".
   static std::string resolve_blob(const fs::path& run_dir, nlohmann::json& payload);
 

@@ -43,6 +43,14 @@ std::string sha256::finish_hex() {
   return to_hex(std::string_view(reinterpret_cast<char*>(md), len));
 }
 
+std::array<uint8_t, 32> sha256::finish_bytes() {
+  std::array<uint8_t, 32> md{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(impl_->ctx, md.data(), &len);
+  EVP_DigestInit_ex(impl_->ctx, sha256_md(), nullptr);
+  return md;
+}
+
 std::string sha256_hex(std::string_view bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

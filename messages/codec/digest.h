@@ -26,6 +26,8 @@ public:
   sha256& update(std::string_view bytes);
   // Returns the hex digest; the object is reset and may be reused.
   std::string finish_hex();
+  // The same digest as 32 raw bytes; the object is reset likewise.
+  std::array<uint8_t, 32> finish_bytes();
 
 private:
   struct impl;

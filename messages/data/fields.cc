@@ -36,24 +36,73 @@ void json_write_string(std::string& out, std::string_view utf8) {
     if (i == utf8.size()) break;
     const auto c = static_cast<unsigned char>(utf8[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(utf8.data() + run, i - run);
+    if (i > run) out.append(utf8.data() + run, i - run);
     run = i + 1;
+    out.push_back('\\');
     switch (c) {
-      case '\b': out += "\\b"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
+      case '\b': out.push_back('b'); break;
+      case '\t': out.push_back('t'); break;
+      case '\n': out.push_back('n'); break;
+      case '\f': out.push_back('f'); break;
+      case '\r': out.push_back('r'); break;
+      case '"': out.push_back('"'); break;
+      case '\\': out.push_back('\\'); break;
       default:
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 0xF];
+        out.append("u00", 3);
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xF]);
     }
   }
   out.append(utf8.data() + run, utf8.size() - run);
   out += '"';
+}
+
+bool json_write_utf8(std::string& out, std::string_view bytes) {
+  static constexpr char hex[] = "0123456789abcdef";
+  constexpr uint64_t highs = 0x8080808080808080ull;
+  const size_t mark = out.size();
+  out.reserve(out.size() + bytes.size() + 2);
+  out += '"';
+  size_t run = 0;       // start of the bytes not yet copied
+  bool checked = false;  // the bytes from the first one >= 0x80 on are UTF-8
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    uint64_t word;
+    while (i + 8 <= bytes.size() &&
+           (std::memcpy(&word, bytes.data() + i, 8), (checked || (word & highs) == 0) && plain8(word)))
+      i += 8;
+    if (i == bytes.size()) break;
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x80) {
+      // Everything before is ASCII, so i starts a sequence: checking the
+      // rest once is checking the whole.
+      if (!checked && !codec::is_utf8(bytes.substr(i))) {
+        out.resize(mark);
+        return false;
+      }
+      checked = true;
+      continue;
+    }
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (i > run) out.append(bytes.data() + run, i - run);
+    run = i + 1;
+    out.push_back('\\');
+    switch (c) {
+      case '\b': out.push_back('b'); break;
+      case '\t': out.push_back('t'); break;
+      case '\n': out.push_back('n'); break;
+      case '\f': out.push_back('f'); break;
+      case '\r': out.push_back('r'); break;
+      case '"': out.push_back('"'); break;
+      case '\\': out.push_back('\\'); break;
+      default:
+        out.append("u00", 3);
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xF]);
+    }
+  }
+  out.append(bytes.data() + run, bytes.size() - run);
+  out += '"';
+  return true;
 }
 
 }  // namespace casm::messages

@@ -83,6 +83,10 @@ void json_get(const nlohmann::json& j, const char* key, T& v) {
 // Types this writer does not know (doubles, maps, hand-written to_json) are
 // written by nlohmann.
 void json_write_string(std::string& out, std::string_view utf8);
+// json_write_string(out, bytes) when `bytes` is valid UTF-8, in the same
+// pass as the check (is_utf8 then json_write_string read the text twice);
+// otherwise writes nothing and returns false.
+bool json_write_utf8(std::string& out, std::string_view bytes);
 
 template <class T, class = void>
 struct has_json_write : std::false_type {};
@@ -100,8 +104,7 @@ struct is_vector<std::vector<T, A>> : std::bool_constant<!std::is_same_v<T, bool
 template <class T>
 void json_write_value(std::string& out, const T& v) {
   if constexpr (std::is_same_v<T, std::string>) {
-    json_write_string(out, codec::is_utf8(v) ? std::string_view(v)
-                                             : std::string_view(codec::display_text(v)));
+    if (!json_write_utf8(out, v)) json_write_string(out, codec::display_text(v));
   } else if constexpr (std::is_same_v<T, bool>) {
     out += v ? "true" : "false";
   } else if constexpr (std::is_same_v<T, severity>) {
@@ -113,9 +116,7 @@ void json_write_value(std::string& out, const T& v) {
     out += '[';
     for (size_t i = 0; i < v.size(); ++i) {
       if (i) out += ',';
-      if (codec::is_utf8(v[i])) {
-        json_write_string(out, v[i]);
-      } else {
+      if (!json_write_utf8(out, v[i])) {
         out += "{\"b64\":";
         json_write_string(out, codec::base64_encode(v[i]));
         out += '}';
@@ -170,10 +171,7 @@ void json_add_field(std::vector<json_field<Type>>& fields, const char* name, Get
                       [key, b64_key, get](std::string& out, const Type& x) {
                         const std::string& v = get(x);
                         out += key;
-                        if (codec::is_utf8(v)) {
-                          json_write_string(out, v);
-                          return true;
-                        }
+                        if (json_write_utf8(out, v)) return true;
                         json_write_string(out, codec::display_text(v));
                         out += ',';
                         out += b64_key;
@@ -430,7 +428,11 @@ bool json_read_object(const json_value& v, Type& x, const json_read_table<Type>&
   const auto& e = t.entries;
   return v.for_each_field([&](std::string_view key, const json_value& val) {
     size_t i = hint;
-    if (i >= e.size() || e[i].key != key) {
+    if (i < e.size() && e[i].key == key) {
+      // the next entry
+    } else if (i + 1 < e.size() && e[i + 1].key == key) {
+      ++i;  // the one after: the entry skipped is usually an absent `_b64` twin
+    } else {
       auto it = std::lower_bound(e.begin(), e.end(), key,
                                  [](const json_read_entry<Type>& a, std::string_view k) {
                                    return std::string_view(a.key) < k;

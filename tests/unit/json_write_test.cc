@@ -95,5 +95,26 @@ TEST(JsonWriteTest, RandomBytesInEveryStringFieldMatch) {
   }
 }
 
+// json_write_utf8 is is_utf8 then json_write_string, in one pass: the same
+// text when valid, nothing written when not. Long strings with the odd byte
+// anywhere (before, inside or after runs of eight plain bytes).
+TEST(JsonWriteTest, Utf8WriterIsTheCheckThenTheEscape) {
+  std::mt19937 rng(11);
+  const std::vector<std::string> pieces = {"plain ascii text ", "\xc3\xa9", "\xe2\x82\xac",
+                                           "\xf0\x9f\x98\x80", "\"", "\\", "\n", "\x01",
+                                           "\x7f", "\xff", "\xc3", "\xed\xa0\x80", "x"};
+  for (int i = 0; i < 3000; ++i) {
+    std::string s;
+    const size_t n = rng() % 12;
+    for (size_t k = 0; k < n; ++k) s += pieces[rng() % pieces.size()];
+    std::string expected = "prefix";
+    const bool valid = codec::is_utf8(s);
+    if (valid) json_write_string(expected, s);
+    std::string actual = "prefix";
+    EXPECT_EQ(json_write_utf8(actual, s), valid) << i;
+    EXPECT_EQ(actual, expected) << i;
+  }
+}
+
 }  // namespace
 }  // namespace casm::messages

@@ -315,6 +315,104 @@ TEST(PolicyWriterTest, SchemaCheckCatchesAnExtraField) {
   EXPECT_FALSE(valid_under_schema({doc.dump()}));
 }
 
+// --- The direct writer is byte-identical to the nlohmann DOM it replaced ------
+
+// Every shape: the seed's (gate, scope), a secret (block, line range, hunk
+// digest), a clean change (empty lists), a path that is not UTF-8, plus
+// hand-made variations of the run info and the assessment below.
+std::vector<std::pair<risk_assessment, policy_run_info>> varied_inputs() {
+  std::vector<std::pair<risk_assessment, policy_run_info>> out;
+  for (const auto& a :
+       {seed_assessment(), secret_assessment(),
+        policy::score_diff(shipped(), heuristics(), {added("README.md", {"hello"})}, {}),
+        policy::score_diff(shipped(), heuristics(), {added("caf\xE9/auth/x.py", {"x = 1"})}, {})}) {
+    out.emplace_back(a, run_for(a));
+    auto run = run_for(a);
+    run.decisions = gate_decisions(a, run_id, "patch_gate", false);
+    run.hitl.status = messages::hitl_status::approved;
+    run.hitl.approval = messages::hitl_approval{"al\"ice\\ \xC3\xA9", "2026-01-02T04:00:00.000Z",
+                                                "line\nbreak\ttab \x01 \x1F end"};
+    out.emplace_back(a, run);
+  }
+  // Empty everything: no components, signals, decisions or codes.
+  risk_assessment empty;
+  policy_run_info bare;
+  out.emplace_back(empty, bare);
+  // Escapes and odd bytes in every text field; doubles of every kind.
+  risk_assessment odd = seed_assessment();
+  odd.score = 1.0 / 3.0;
+  odd.thresholds = {0.0, 1.0, 1e-7};
+  odd.human_summary = "quote \" backslash \\ slash / ctl \x02\x7F \xE2\x82\xAC bad \xFF";
+  odd.components.push_back({"big", 123456789.125, 1e300, 4294967295u});
+  odd.components.push_back({"neg", -0.5, -2.5e-12, 0});
+  odd.reason_codes.clear();
+  messages::risk_signal sig;
+  sig.signal_id = "sig-0123456789abcdef";
+  sig.file = "dir with \"quotes\"/\xF0\x9F\x98\x80.txt";
+  sig.message = "a\r\nb\b\f";
+  sig.line_start = 7;
+  sig.line_end = 3;  // written as max(line_end, line_start)
+  sig.evidence.kind = messages::evidence_kind::diff_hunk;
+  sig.evidence.diff_hunk_sha256 = std::string(64, 'f');
+  sig.evidence.pattern_id = "p\\1";
+  odd.signals.push_back(sig);
+  sig.line_start = 0;
+  sig.evidence.pattern_id.clear();
+  sig.evidence.diff_hunk_sha256.clear();
+  odd.signals.push_back(sig);
+  auto odd_run = run_for(odd);
+  odd_run.template_id = "t\"\\\n";
+  odd_run.repo = {messages::repo_type::github, "owner/na\xE9me"};
+  odd_run.redaction = {false, true, ""};
+  messages::policy_decision d;
+  d.decision_id = "id";
+  d.stage = "st\"age";
+  d.action = messages::decision_action::scope_reduce;
+  d.status = messages::decision_status::skipped;
+  d.scope_reduction = messages::scope_reduction{{"a", "b\xFF", "c\n"}, {}, "notes \\ here"};
+  odd_run.decisions.push_back(d);
+  d.scope_reduction = messages::scope_reduction{{}, {"only-deny"}, ""};
+  odd_run.decisions.push_back(d);
+  out.emplace_back(odd, odd_run);
+  return out;
+}
+
+TEST(PolicyWriterTest, DirectTextIsByteIdenticalToTheNlohmannDump) {
+  const auto inputs = varied_inputs();
+  ASSERT_GE(inputs.size(), 10u);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto& [a, run] = inputs[i];
+    EXPECT_EQ(render_policy_decisions(a, run), render_policy_decisions_dom(a, run))
+      << "input " << i;
+  }
+}
+
+TEST(PolicyWriterTest, RawFieldThatIsNotUtf8ThrowsAsBefore) {
+  // Fields nlohmann takes as is (ids, stages, commits) throw when not UTF-8;
+  // the direct writer leaves those to it, so the error is the same.
+  const auto a = seed_assessment();
+  for (int field = 0; field < 4; ++field) {
+    auto run = run_for(a);
+    if (field == 0) run.run_id = "bad\xFF";
+    if (field == 1) run.head = "\xC0";
+    if (field == 2) run.decisions[0].stage = "s\xFE";
+    if (field == 3) run.ruleset.hash = std::string("\xE2\x82");
+    std::string dom_error, direct_error;
+    try {
+      render_policy_decisions_dom(a, run);
+    } catch (const json::exception& e) {
+      dom_error = e.what();
+    }
+    try {
+      render_policy_decisions(a, run);
+    } catch (const json::exception& e) {
+      direct_error = e.what();
+    }
+    EXPECT_FALSE(dom_error.empty()) << field;
+    EXPECT_EQ(direct_error, dom_error) << field;
+  }
+}
+
 // --- RiskJsonTest: the recorded forms ----------------------------------------
 
 TEST(RiskJsonTest, EnumsAreWrittenByName) {
