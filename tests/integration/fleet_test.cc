@@ -254,7 +254,9 @@ TEST_F(fleet_fixture, TheFleetBudgetBindsEveryRunThroughTheOneAccountant) {
 
 TEST_F(fleet_fixture, SigintStopsAdmissionAndResumeFinishesTheRest) {
   const fs::path dir = tmp / "repos";
-  const int n = 16;
+  // Enough runs that SIGINT, sent once the first has finished (the output is
+  // polled every 50 ms and a run takes a few ms), still finds some unstarted.
+  const int n = 48;
   for (int i = 0; i < n; ++i) make_repo(dir / ("r" + std::to_string(10 + i)), i, i % 3 == 0);
   child_process fleet({CASM_BINARY, "run", "--repos", dir.string(), "--parallel", "1"},
                       {{"CASM_HOME", home.string()}}, tmp / "out.txt", tmp / "err.txt");
