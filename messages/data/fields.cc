@@ -19,13 +19,31 @@ bool plain8(uint64_t w) {
   return (below_space | quote | backslash) == 0;
 }
 
+// The escape of one byte that needs one (a control character, '"' or '\\').
+inline void append_escape(std::string& out, unsigned char c) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('\\');
+  switch (c) {
+    case '\b': out.push_back('b'); break;
+    case '\t': out.push_back('t'); break;
+    case '\n': out.push_back('n'); break;
+    case '\f': out.push_back('f'); break;
+    case '\r': out.push_back('r'); break;
+    case '"': out.push_back('"'); break;
+    case '\\': out.push_back('\\'); break;
+    default:
+      out.append("u00", 3);
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xF]);
+  }
+}
+
 }  // namespace
 
 // nlohmann's escaping with ensure_ascii off: the two-character escapes for
 // \b \t \n \f \r " and \\, \u00XX (lower-case hex) for the other control
 // characters, every other byte as is (the text is valid UTF-8).
 void json_write_string(std::string& out, std::string_view utf8) {
-  static constexpr char hex[] = "0123456789abcdef";
   out.reserve(out.size() + utf8.size() + 2);
   out += '"';
   size_t run = 0;  // start of the bytes not yet copied
@@ -38,27 +56,13 @@ void json_write_string(std::string& out, std::string_view utf8) {
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     if (i > run) out.append(utf8.data() + run, i - run);
     run = i + 1;
-    out.push_back('\\');
-    switch (c) {
-      case '\b': out.push_back('b'); break;
-      case '\t': out.push_back('t'); break;
-      case '\n': out.push_back('n'); break;
-      case '\f': out.push_back('f'); break;
-      case '\r': out.push_back('r'); break;
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      default:
-        out.append("u00", 3);
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0xF]);
-    }
+    append_escape(out, c);
   }
   out.append(utf8.data() + run, utf8.size() - run);
   out += '"';
 }
 
 bool json_write_utf8(std::string& out, std::string_view bytes) {
-  static constexpr char hex[] = "0123456789abcdef";
   constexpr uint64_t highs = 0x8080808080808080ull;
   const size_t mark = out.size();
   out.reserve(out.size() + bytes.size() + 2);
@@ -85,20 +89,7 @@ bool json_write_utf8(std::string& out, std::string_view bytes) {
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     if (i > run) out.append(bytes.data() + run, i - run);
     run = i + 1;
-    out.push_back('\\');
-    switch (c) {
-      case '\b': out.push_back('b'); break;
-      case '\t': out.push_back('t'); break;
-      case '\n': out.push_back('n'); break;
-      case '\f': out.push_back('f'); break;
-      case '\r': out.push_back('r'); break;
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      default:
-        out.append("u00", 3);
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0xF]);
-    }
+    append_escape(out, c);
   }
   out.append(bytes.data() + run, bytes.size() - run);
   out += '"';
