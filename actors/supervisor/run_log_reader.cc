@@ -53,7 +53,7 @@ line_reader::line_reader(const std::filesystem::path& file) {
 line_reader::~line_reader() {
   if (fd_ >= 0) ::close(fd_);
   if (borrowed_) {
-    // Returned, unless it grew past 1 MiB for a long line (not kept).
+    // Returned, unless it grew past 2 MiB for a long line (not kept).
     if (cap_ <= (size_t{2} << 20)) {
       spare.buf = std::move(buf_);
       spare.cap = cap_;
