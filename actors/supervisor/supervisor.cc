@@ -188,9 +188,9 @@ void abandon_resume(self_ptr self) {
   self->quit();
 }
 
-// The agent, spawned by its factory if this is the run's first use of it.
-// Answered from the log in a resume, a request never gets here live, so a
-// resumed step spawns nothing.
+// The agent, spawned by its factory if this is the run's first request for
+// it (in a resume too, even when the log answers that request: the agent
+// then idles until the run stops it).
 template <class Handle>
 const Handle& first_use(Handle& handle, std::function<Handle()>& make) {
   if (!handle && make) handle = std::exchange(make, nullptr)();
