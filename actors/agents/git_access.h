@@ -81,7 +81,9 @@ private:
 };
 
 // Lends the repository at exactly `path` (no search upwards): an idle handle
-// of the pool, or a newly opened one.
+// of the pool, or a newly opened one. Idle handles are kept under their work
+// tree (a bare repository: its git directory) as libgit2 spells it, which is
+// the repo_path ingest reports and every later agent of the run asks for.
 bool open_repository(const std::string& path, repo_lease& out, std::string& error);
 
 // Idle handles in the process's pool (tests).
