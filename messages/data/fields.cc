@@ -38,37 +38,16 @@ inline void append_escape(std::string& out, unsigned char c) {
   }
 }
 
-}  // namespace
-
-// nlohmann's escaping with ensure_ascii off: the two-character escapes for
-// \b \t \n \f \r " and \\, \u00XX (lower-case hex) for the other control
-// characters, every other byte as is (the text is valid UTF-8).
-void json_write_string(std::string& out, std::string_view utf8) {
-  out.reserve(out.size() + utf8.size() + 2);
-  out += '"';
-  size_t run = 0;  // start of the bytes not yet copied
-  for (size_t i = 0; i < utf8.size(); ++i) {
-    uint64_t word;
-    while (i + 8 <= utf8.size() && (std::memcpy(&word, utf8.data() + i, 8), plain8(word)))
-      i += 8;
-    if (i == utf8.size()) break;
-    const auto c = static_cast<unsigned char>(utf8[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    if (i > run) out.append(utf8.data() + run, i - run);
-    run = i + 1;
-    append_escape(out, c);
-  }
-  out.append(utf8.data() + run, utf8.size() - run);
-  out += '"';
-}
-
-bool json_write_utf8(std::string& out, std::string_view bytes) {
+// The quoted, escaped string. With CheckUtf8, false (and `out` as it was)
+// when the bytes are not valid UTF-8; without, the caller vouches for them.
+template <bool CheckUtf8>
+bool write_quoted(std::string& out, std::string_view bytes) {
   constexpr uint64_t highs = 0x8080808080808080ull;
   const size_t mark = out.size();
   out.reserve(out.size() + bytes.size() + 2);
   out += '"';
-  size_t run = 0;       // start of the bytes not yet copied
-  bool checked = false;  // the bytes from the first one >= 0x80 on are UTF-8
+  size_t run = 0;             // start of the bytes not yet copied
+  bool checked = !CheckUtf8;  // the bytes from the first one >= 0x80 on are UTF-8
   for (size_t i = 0; i < bytes.size(); ++i) {
     uint64_t word;
     while (i + 8 <= bytes.size() &&
@@ -94,6 +73,19 @@ bool json_write_utf8(std::string& out, std::string_view bytes) {
   out.append(bytes.data() + run, bytes.size() - run);
   out += '"';
   return true;
+}
+
+}  // namespace
+
+// nlohmann's escaping with ensure_ascii off: the two-character escapes for
+// \b \t \n \f \r " and \\, \u00XX (lower-case hex) for the other control
+// characters, every other byte as is (the text is valid UTF-8).
+void json_write_string(std::string& out, std::string_view utf8) {
+  write_quoted<false>(out, utf8);
+}
+
+bool json_write_utf8(std::string& out, std::string_view bytes) {
+  return write_quoted<true>(out, bytes);
 }
 
 }  // namespace casm::messages
